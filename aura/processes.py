@@ -1,0 +1,33 @@
+"""Starting AURA's processes: the gateway, the workers and the sweeper, as separate programs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+from shared.celery_app import Queue
+
+
+def gateway_cmd(host: str, port: int) -> list[str]:
+    """Command line of the gateway process."""
+    return [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", host, "--port", str(port),
+            "--log-level", "warning"]
+
+
+def worker_cmd(queues: Sequence[Queue] = tuple(Queue), concurrency: int = 2, name: str = "aura") -> list[str]:
+    """Command line of a Celery worker consuming `queues`."""
+    return [sys.executable, "-m", "celery", "-A", "shared.celery_app:app", "worker",
+            "-Q", ",".join(q.value for q in queues), "-c", str(concurrency), "-n", f"{name}@%h",
+            "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
+
+
+def sweeper_cmd() -> list[str]:
+    """Command line of the sweeper process."""
+    return [sys.executable, "-m", "aura.cli", "sweeper"]
+
+
+def spawn(cmd: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `cmd` with the current environment plus `env`."""
+    return subprocess.Popen(cmd, env={**os.environ, **(env or {})})

@@ -1,0 +1,30 @@
+"""Golden-set metrics of a model: pure functions on logits and labels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.metrics import roc_auc_score
+
+
+def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -> dict[str, float | None]:
+    """BCE loss, accuracy at 0.5, balanced accuracy and AUC (None when only one class is present)."""
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    # log(1 + e^z) - y*z is BCE-with-logits written so that large |z| does not overflow.
+    loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
+    pred = z > 0.0
+    truth = y > 0.5
+    accuracy = float(np.mean(pred == truth))
+    recalls = [float(np.mean(pred[truth == c] == c)) for c in (False, True) if np.any(truth == c)]
+    balanced = float(np.mean(recalls))
+    auc = float(roc_auc_score(truth, z)) if len(recalls) == 2 else None
+    return {
+        "loss": loss if math.isfinite(loss) else None,
+        "accuracy": accuracy,
+        "balanced_accuracy": balanced,
+        "auc": auc,
+        "n": float(len(y)),
+    }

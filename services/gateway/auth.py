@@ -1,0 +1,97 @@
+"""API keys: issued once, stored as SHA-256, presented as `Authorization: Bearer` or `X-API-Key`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.intake.service import record_refusal
+from shared.db import session_scope
+from shared.models import ApiKey, Hospital, Role
+
+KEY_PREFIX = "aura_"
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_key(session: Session, role: Role, hospital_id: str | None = None) -> str:
+    """Create a key for `role` (and hospital), store its hash, and return the key itself once."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiKey(key_sha256=hash_key(key), prefix=key[:12], role=role, hospital_id=hospital_id))
+    return key
+
+
+def add_hospital(session: Session, hospital_id: str, name: str) -> str:
+    """Register a hospital and return its first API key."""
+    if session.get(Hospital, hospital_id) is not None:
+        raise ValueError(f"hospital {hospital_id!r} already exists")
+    session.add(Hospital(id=hospital_id, name=name))
+    session.flush()
+    return issue_key(session, Role.HOSPITAL, hospital_id)
+
+
+def ensure_key(session: Session, key: str, role: Role) -> None:
+    """Install a known key (the bootstrap operator key) if it is not there yet."""
+    if session.scalar(select(ApiKey).where(ApiKey.key_sha256 == hash_key(key))) is None:
+        session.add(ApiKey(key_sha256=hash_key(key), prefix=key[:12], role=role))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling."""
+
+    role: Role
+    hospital_id: str | None
+
+    @property
+    def reads_all(self) -> bool:
+        """Operators and admins read every hospital's data."""
+        return self.role in (Role.OPERATOR, Role.ADMIN)
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def principal(
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """Resolve the caller from its API key; 401 when missing, unknown or revoked."""
+    key = x_api_key or (authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ")
+                        else None)
+    if not key:
+        record_refusal(None, "missing_key", "request without an API key")
+        raise _unauthorized("missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`")
+    # Its own short transaction: on SQLite a transaction holds the write lock, and the request's
+    # handler (intake) opens transactions of its own.
+    with session_scope() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.key_sha256 == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        record_refusal(None, "bad_key", "unknown or revoked API key")
+        raise _unauthorized("unknown or revoked API key")
+    return Principal(Role(row.role), row.hospital_id)
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that admits only the given roles (403 otherwise)."""
+
+    def check(who: PrincipalDep) -> Principal:
+        if who.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this needs a key with role {' or '.join(r.value for r in roles)}; yours is {who.role}")
+        return who
+
+    return Depends(check)

@@ -1,0 +1,156 @@
+"""The gateway's response models: the API contract the dashboard's types are generated from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SubmissionSummary(BaseModel):
+    """A submission as listed."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    hospital_id: str
+    task: str
+    round: int
+    status: str
+    verdict: str | None
+    file_sha256: str
+    tensor_sha256: str
+    size_bytes: int
+    num_examples: int | None
+    attempts: int
+    created_at: datetime
+    decided_at: datetime | None
+    recorded_at: datetime | None
+
+
+class Reason(BaseModel):
+    """One ranked reason behind a verdict."""
+
+    signal: str
+    severity: float
+    value: float | None
+    reference: float | None
+    text: str
+
+
+class Decision(BaseModel):
+    """The verdict with its score, threshold and ranked reasons."""
+
+    verdict: str
+    score: float
+    threshold: float
+    reasons: list[Reason]
+    features: dict[str, Any]
+
+
+class FingerprintOut(BaseModel):
+    """Per-feature mean SHAP attribution of the update, the global model and the round's peers."""
+
+    method: str
+    features: list[str]
+    attribution: list[float]
+    attribution_abs: list[float]
+    reference: list[float]
+    peer_reference: list[float] | None
+
+
+class EvaluationOut(BaseModel):
+    """Golden-set metrics of the update and of the global model."""
+
+    update_metrics: dict[str, float | None]
+    global_metrics: dict[str, float | None]
+
+
+class SubmissionDetail(SubmissionSummary):
+    """A submission with all its evidence."""
+
+    last_error: str | None
+    evaluation: EvaluationOut | None
+    fingerprint: FingerprintOut | None
+    decision: Decision | None
+    ledger_index: int | None
+
+
+class SubmissionPage(BaseModel):
+    """One page of submissions."""
+
+    total: int
+    items: list[SubmissionSummary]
+
+
+class LedgerEntryOut(BaseModel):
+    """One ledger entry: its canonical bytes (as text) and hashes (hex)."""
+
+    index: int
+    submission_id: str
+    entry: str
+    leaf_hash: str
+    chain_hash: str
+    created_at: datetime
+
+
+class LedgerPage(BaseModel):
+    """One page of ledger entries."""
+
+    total: int
+    items: list[LedgerEntryOut]
+
+
+class VerifyOut(BaseModel):
+    """Result of recomputing the ledger."""
+
+    ok: bool
+    size: int
+    first_bad_index: int | None
+    problem: str | None
+
+
+class TaskOut(BaseModel):
+    """A registered model task."""
+
+    name: str
+    description: str
+    features: list[str]
+    tensors: list[dict[str, Any]]
+    golden_rows: int
+    rounds: list[int]
+
+
+class GlobalModelOut(BaseModel):
+    """A registered global model."""
+
+    model_config = ConfigDict(from_attributes=True)
+    task: str
+    round: int
+    file_sha256: str
+    tensor_sha256: str
+    created_at: datetime
+
+
+class HospitalOut(BaseModel):
+    """A hospital and its record."""
+
+    id: str
+    name: str
+    created_at: datetime
+    submissions: int
+    accepted: int
+    rejected: int
+
+
+class HospitalCreated(HospitalOut):
+    """A new hospital with its API key, shown this once."""
+
+    api_key: str
+
+
+class HospitalIn(BaseModel):
+    """A hospital to register."""
+
+    id: str
+    name: str

@@ -1,0 +1,125 @@
+"""Intake: read the upload under a hard cap, validate it, store it, record it, then enqueue it.
+
+Order matters: nothing is written before validation passes, and the vetting chain is sent only
+after the submission's row has committed, so a worker never looks for a row that is not there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.intake.validation import UploadRejected, validate_update
+from shared.blobstore import BlobStore
+from shared.celery_app import vetting_chain
+from shared.db import session_scope
+from shared.models import GlobalModel, RefusedUpload, Submission
+from shared.modeltask.registry import TASKS
+from shared.settings import get_settings
+
+
+class SubmissionConflict(Exception):
+    """A different update for a (hospital, task, round) that already has one."""
+
+    def __init__(self, existing: Submission) -> None:
+        super().__init__(
+            f"hospital {existing.hospital_id!r} already submitted a different update for round "
+            f"{existing.round} of {existing.task} (submission {existing.id}, status {existing.status})"
+        )
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a hospital sent, before any check."""
+
+    hospital_id: str
+    task: str
+    round: int
+    chunks: Iterable[bytes]
+    idempotency_key: str | None = None
+    num_examples: int | None = None
+    signature: str | None = None
+
+
+def read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
+    """Join the upload's chunks, refusing as soon as it passes `cap` bytes (never buffers more)."""
+    parts, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > cap:
+            raise UploadRejected("too_large", f"the upload is larger than the limit of {cap} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
+    """Keep a refused request for the Security view (its own transaction: nothing else is stored)."""
+    with session_scope() as session:
+        session.add(RefusedUpload(hospital_id=hospital_id, code=code, message=message[:2000]))
+
+
+def _check_round(session: Session, task: str, round_: int) -> None:
+    if task not in TASKS:
+        raise UploadRejected("unknown_task", f"unknown task {task!r}; known: {', '.join(sorted(TASKS))}")
+    if session.scalar(select(GlobalModel.id).where(GlobalModel.task == task, GlobalModel.round == round_)) is None:
+        rounds = sorted(session.scalars(select(GlobalModel.round).where(GlobalModel.task == task)))
+        open_rounds = f"{rounds[0]}-{rounds[-1]}" if rounds else "none"
+        raise UploadRejected("unknown_round", f"round {round_} of {task} is not open (open rounds: {open_rounds})")
+
+
+def _existing(session: Session, upload: Upload) -> Submission | None:
+    return session.scalar(select(Submission).where(
+        Submission.hospital_id == upload.hospital_id, Submission.task == upload.task,
+        Submission.round == upload.round))
+
+
+def submit(upload: Upload) -> tuple[Submission, bool]:
+    """Validate and record an upload; returns (submission, created). Raises UploadRejected or SubmissionConflict."""
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            _check_round(session, upload.task, upload.round)
+        data = read_capped(upload.chunks, settings.max_upload_bytes)
+        update = validate_update(data, TASKS[upload.task].schema, max_header_bytes=settings.max_header_bytes,
+                                 max_upload_bytes=settings.max_upload_bytes)
+    except UploadRejected as exc:
+        record_refusal(upload.hospital_id, exc.code, exc.message)
+        raise
+    with session_scope() as session:
+        existing = _existing(session, upload)
+        if existing is not None:
+            if existing.tensor_sha256 == update.tensor_sha256:
+                return existing, False  # the same update again: idempotent
+            record_refusal(upload.hospital_id, "conflict", "a different update for a round already submitted")
+            raise SubmissionConflict(existing)
+        BlobStore().put(data)  # content-addressed: writing twice is harmless
+        submission = Submission(
+            hospital_id=upload.hospital_id, task=upload.task, round=upload.round,
+            file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
+            idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
+        )
+        session.add(submission)
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent upload for the same round won the race: answer as if we were second.
+            session.rollback()
+            return _resolve_race(upload, update.tensor_sha256)
+    # After the commit: the chain carries only the id. If this send is lost, the sweeper finds
+    # the queued row and sends it again.
+    vetting_chain(submission.id).apply_async()
+    return submission, True
+
+
+def _resolve_race(upload: Upload, tensor_sha256: str) -> tuple[Submission, bool]:
+    with session_scope() as session:
+        existing = _existing(session, upload)
+        assert existing is not None, "unique violation without a conflicting row"
+        if existing.tensor_sha256 == tensor_sha256:
+            return existing, False
+        raise SubmissionConflict(existing)

@@ -1,0 +1,91 @@
+"""The sweeper: PostgreSQL is the truth, Redis only carries work, so lost work is found here.
+
+A submission that has not reached the ledger within `stuck_after_s` of its last progress is
+sent again from the stage it stopped at; after `max_attempts` it gets an `error` verdict,
+recorded in the ledger like any other, so no submission waits forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.celery_app import Queue, vetting_chain
+from shared.db import session_scope
+from shared.models import Decision, Status, Submission, Verdict, utcnow
+from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+RESUME_AT = {
+    Status.QUEUED: Queue.EVALUATE,
+    Status.EVALUATED: Queue.FINGERPRINT,
+    Status.FINGERPRINTED: Queue.DETECT,
+    Status.DECIDED: Queue.LEDGER,
+}
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    requeued: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)
+
+
+def _give_up(submission: Submission, session: Session) -> None:
+    if session.get(Decision, submission.id) is None:
+        why = submission.last_error or "no stage reported an error (messages lost or workers down)"
+        session.add(Decision(
+            submission_id=submission.id, verdict=Verdict.ERROR, score=1.0, threshold=get_settings().detector_threshold,
+            reasons=[{"signal": "pipeline", "severity": 1.0, "value": float(submission.attempts), "reference": None,
+                      "text": f"vetting did not finish after {submission.attempts} attempts: {why}"}],
+            features={},
+        ))
+        submission.verdict = Verdict.ERROR
+        submission.decided_at = utcnow()
+        submission.status = Status.DECIDED
+
+
+def sweep(now: datetime | None = None) -> SweepReport:
+    """Re-queue stuck submissions, or give them an `error` verdict once attempts run out."""
+    settings = get_settings()
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=settings.stuck_after_s)
+    report = SweepReport()
+    to_send: list[tuple[str, Queue]] = []
+    with session_scope() as session:
+        stuck = session.scalars(
+            select(Submission).where(Submission.status != Status.RECORDED, Submission.updated_at < cutoff)
+            .order_by(Submission.updated_at).limit(500).with_for_update(skip_locked=True)
+        )
+        for submission in stuck:
+            if submission.status != Status.DECIDED and submission.attempts >= settings.max_attempts:
+                _give_up(submission, session)
+                report.errored.append(submission.id)
+            else:
+                report.requeued.append(submission.id)
+            submission.attempts += 1
+            submission.updated_at = now
+            to_send.append((submission.id, RESUME_AT[Status(submission.status)]))
+    for submission_id, start in to_send:  # after the commit, like intake
+        vetting_chain(submission_id, start).apply_async()
+    return report
+
+
+def run_forever() -> None:
+    """Sweep every `sweep_interval_s` until interrupted (the `aura sweeper` process)."""
+    interval = get_settings().sweep_interval_s
+    while True:
+        try:
+            report = sweep()
+            if report.requeued or report.errored:
+                log.warning("sweeper re-queued %d, gave up on %d", len(report.requeued), len(report.errored))
+        except Exception:  # a DB blip must not kill the sweeper; the next sweep retries
+            log.exception("sweep failed")
+        time.sleep(interval)

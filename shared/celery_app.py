@@ -1,0 +1,100 @@
+"""The Celery app, its queues and the vetting chain, shared by intake (which sends) and workers.
+
+Tasks are addressed by name, so intake can send the chain without importing any worker code.
+Only the submission id travels in messages; every stage reloads what it needs from the database.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from celery import Celery, chain
+from celery.canvas import Signature
+from kombu import Exchange
+from kombu import Queue as KombuQueue
+
+from shared.settings import Settings, get_settings
+
+
+class Queue(enum.StrEnum):
+    """One queue per stage, so each stage scales on its own (`--scale fingerprinter=3`)."""
+
+    EVALUATE = "evaluate"
+    FINGERPRINT = "fingerprint"
+    DETECT = "detect"
+    LEDGER = "ledger"
+
+
+# Stage order and the name each stage's task is registered under.
+STAGES: tuple[tuple[Queue, str], ...] = (
+    (Queue.EVALUATE, "aura.evaluate"),
+    (Queue.FINGERPRINT, "aura.fingerprint"),
+    (Queue.DETECT, "aura.detect"),
+    (Queue.LEDGER, "aura.ledger"),
+)
+
+TASK_MODULES = (
+    "services.evaluator.tasks",
+    "services.fingerprinter.tasks",
+    "services.detector.tasks",
+    "services.ledger.tasks",
+)
+
+
+def make_app(settings: Settings | None = None) -> Celery:
+    """A Celery app configured from the settings."""
+    settings = settings or get_settings()
+    app = Celery("aura", broker=settings.resolved_broker_url, include=list(TASK_MODULES))
+    options: dict[str, object] = {}
+    if settings.resolved_broker_url.startswith("filesystem"):
+        folder = settings.broker_folder
+        for sub in ("out", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        # The filesystem transport has one folder for messages in flight; in == out.
+        options = {"data_folder_in": str(folder / "out"), "data_folder_out": str(folder / "out"),
+                   "processed_folder": str(folder / "processed"), "store_processed": False}
+    else:
+        # visibility_timeout (Redis): an unacked message goes back to the queue after this long.
+        # It must exceed the longest task time limit, or a slow task would run twice at once.
+        options = {"visibility_timeout": 3600}
+    app.conf.update(
+        broker_transport_options=options,
+        # Each queue on its own exchange and key: queues declared without them all share the
+        # default queue's binding, and every message would reach every queue.
+        task_queues=[KombuQueue(q.value, Exchange(q.value), routing_key=q.value) for q in Queue],
+        task_routes={name: {"queue": q.value} for q, name in STAGES},
+        task_default_queue=Queue.EVALUATE.value,
+        # Results go to PostgreSQL tables, not a result backend.
+        task_ignore_result=True,
+        # prefetch 1: a worker holds one message at a time, so a crash strands at most one and
+        # slow tasks do not hide queued work from idle workers.
+        worker_prefetch_multiplier=1,
+        # Ack after the task ran (acks_late) and re-queue if the worker process died mid-task:
+        # every stage is idempotent, so running twice is safe and losing a message is not.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+    return app
+
+
+app = make_app()
+
+
+def stage_signature(queue: Queue, submission_id: str | None = None) -> Signature:
+    """The signature of one stage's task (with the id when it starts a chain)."""
+    name = dict((q, n) for q, n in STAGES)[queue]
+    args = (submission_id,) if submission_id is not None else ()
+    return app.signature(name, args=args, queue=queue.value, immutable=False)
+
+
+def vetting_chain(submission_id: str, start: Queue = Queue.EVALUATE) -> Signature:
+    """The chain of stages from `start` to the ledger, carrying only the submission id."""
+    queues = [q for q, _ in STAGES]
+    remaining = queues[queues.index(start):]
+    return chain(stage_signature(remaining[0], submission_id), *(stage_signature(q) for q in remaining[1:]))

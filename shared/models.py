@@ -1,0 +1,180 @@
+"""SQLAlchemy models: PostgreSQL (or embedded SQLite) is the source of truth for all state.
+
+Each pipeline stage writes its own table keyed by submission id, so a redelivered message finds
+its row and does nothing twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A fresh random identifier."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all AURA tables."""
+
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class Role(enum.StrEnum):
+    """What an API key may do."""
+
+    HOSPITAL = "hospital"  # submit updates and read its own submissions
+    OPERATOR = "operator"  # read everything
+    ADMIN = "admin"  # operator rights plus managing hospitals and keys
+
+
+class Status(enum.StrEnum):
+    """Where a submission is in the pipeline; each stage moves it one step."""
+
+    QUEUED = "queued"
+    EVALUATED = "evaluated"
+    FINGERPRINTED = "fingerprinted"
+    DECIDED = "decided"
+    RECORDED = "recorded"
+
+
+class Verdict(enum.StrEnum):
+    """The answer AURA gives about an update."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+
+class Hospital(Base):
+    """A federation member that submits updates."""
+
+    __tablename__ = "hospitals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key, stored only as its SHA-256 (keys are 256-bit random, so no slow hash needed)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    hospital_id: Mapped[str | None] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GlobalModel(Base):
+    """The global model a round starts from: the reference every update is compared with."""
+
+    __tablename__ = "global_models"
+    __table_args__ = (UniqueConstraint("task", "round"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    tensor_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Submission(Base):
+    """One uploaded model update and its progress through the pipeline."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("hospital_id", "task", "round"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    hospital_id: Mapped[str] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    task: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    tensor_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    num_examples: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    signature: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED, index=True)
+    verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Evaluation(Base):
+    """Golden-set metrics of the updated model and of the round's global model."""
+
+    __tablename__ = "evaluations"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    update_metrics: Mapped[dict[str, Any]]
+    global_metrics: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Fingerprint(Base):
+    """Mean SHAP attribution per feature on the probe set, for the update and the global model."""
+
+    __tablename__ = "fingerprints"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(32))
+    features: Mapped[list[Any]]
+    attribution: Mapped[list[Any]]
+    attribution_abs: Mapped[list[Any]]
+    reference: Mapped[list[Any]]
+    peer_reference: Mapped[list[Any] | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Decision(Base):
+    """The detector's verdict with its score, threshold, ranked reasons and the features behind them."""
+
+    __tablename__ = "decisions"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]]
+    features: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One verdict in the append-only log: canonical bytes, RFC 9162 leaf hash, and hash chain."""
+
+    __tablename__ = "ledger_entries"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RefusedUpload(Base):
+    """An upload or request the gateway refused: the Security view's evidence."""
+
+    __tablename__ = "refused_uploads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

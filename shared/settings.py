@@ -1,0 +1,82 @@
+"""The one settings object: every knob AURA has, read from ``AURA_*`` environment variables.
+
+With no environment at all, AURA runs embedded: SQLite, a local blob folder and kombu's
+``filesystem://`` broker under ``data_dir``. Set ``AURA_DATABASE_URL`` and ``AURA_BROKER_URL``
+to run the same code on PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """AURA configuration; the embedded defaults live here and nowhere else."""
+
+    model_config = SettingsConfigDict(env_prefix="AURA_", extra="ignore")
+
+    environment: str = Field("development", description="development | production")
+    data_dir: Path = Field(Path(".aura"), description="root of embedded state (db, blobs, broker)")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir")
+    broker_url: str = Field("", description="Celery broker URL; empty means filesystem:// in data_dir")
+    blob_dir: Path | None = Field(None, description="content-addressed blob store; default data_dir/blobs")
+
+    # Upload limits: an update for the registered tasks is a few KB; these caps stop a client
+    # from filling the disk or making the parser allocate on a hostile header.
+    max_upload_bytes: int = 8 * 1024 * 1024
+    max_header_bytes: int = 64 * 1024
+
+    # Reliability: a submission not decided within stuck_after_s is re-queued by the sweeper;
+    # after max_attempts it gets an `error` verdict so it never hangs forever.
+    stuck_after_s: float = 120.0
+    max_attempts: int = 3
+    sweep_interval_s: float = 10.0
+
+    # Detection: the anomaly score above which an update is rejected, and how much accepted
+    # history the Isolation Forest needs before it is trusted.
+    detector_threshold: float = 0.5
+    forest_min_history: int = 16
+
+    # Bootstrap: an admin key read once at start-up (`aura up` sets one for the demo). Empty
+    # means no admin key is created; keys are then issued with `aura hospitals add`.
+    bootstrap_operator_key: str = ""
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    frontend_dist: Path = Field(Path("frontend/dist"), description="built dashboard served at /")
+
+    @model_validator(mode="after")
+    def _refuse_embedded_in_production(self) -> Settings:
+        if self.environment == "production" and (not self.database_url or not self.broker_url):
+            raise ValueError("production needs AURA_DATABASE_URL and AURA_BROKER_URL set")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force (SQLite in data_dir when none is set)."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'aura.db').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """The broker URL in force (kombu filesystem transport when none is set)."""
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        """Where the filesystem broker keeps its messages."""
+        return (self.data_dir / "broker").resolve()
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        """The blob store folder in force."""
+        return (self.blob_dir or self.data_dir / "blobs").resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

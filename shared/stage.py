@@ -1,0 +1,78 @@
+"""The one way a pipeline stage becomes a Celery task, with its reliability options stated once.
+
+A stage is a function ``(session, submission) -> None`` that writes its own row (skipping the
+work when the row exists) and advances the submission's status. The task wrapper reloads the
+submission by id, runs the stage in one transaction, and returns the id for the next stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+from shared.celery_app import STAGES, Queue, app
+from shared.db import session_scope
+from shared.models import Status, Submission, utcnow
+
+StageFn = Callable[[Any, Submission], None]
+
+ORDER = [Status.QUEUED, Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED, Status.RECORDED]
+
+
+def advance(submission: Submission, status: Status) -> None:
+    """Move the submission forward to `status`; never backwards (a redelivery may come late)."""
+    if ORDER.index(Status(submission.status)) < ORDER.index(status):
+        submission.status = status
+    submission.updated_at = utcnow()
+
+
+def _record_failure(submission_id: str, exc: BaseException) -> None:
+    with session_scope() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is not None:
+            submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def stage_task(queue: Queue, *, soft_time_limit: int, time_limit: int) -> Callable[[StageFn], Task]:
+    """Register `fn` as the Celery task of the stage that consumes `queue`."""
+    name = dict(STAGES)[queue]
+
+    def register(fn: StageFn) -> Task:
+        @app.task(  # type: ignore[untyped-decorator]
+            name=name,
+            queue=queue.value,
+            bind=True,
+            # Ack only after the work committed; if the worker dies mid-task the broker
+            # redelivers (reject_on_worker_lost) and the idempotent stage finishes the job.
+            acks_late=True,
+            reject_on_worker_lost=True,
+            # A hung stage (a stuck DB lock, a pathological update) must not hold a worker
+            # forever: the soft limit raises inside the task, the hard limit kills the child.
+            soft_time_limit=soft_time_limit,
+            time_limit=time_limit,
+            # Lost DB connections are transient; anything else is a bug or a bad update and is
+            # left to the sweeper, which gives an `error` verdict after max_attempts.
+            autoretry_for=(OperationalError,),
+            retry_backoff=True,
+            max_retries=3,
+        )
+        def run(self: Task, submission_id: str) -> str:
+            try:
+                with session_scope() as session:
+                    submission = session.get(Submission, submission_id)
+                    if submission is None:  # deleted or never committed: nothing to vet
+                        raise LookupError(f"submission {submission_id} not found")
+                    fn(session, submission)
+            except OperationalError:
+                raise
+            except Exception as exc:
+                _record_failure(submission_id, exc)
+                raise
+            return submission_id
+
+        return run
+
+    return register
