@@ -1,0 +1,218 @@
+"""Test services: real PostgreSQL and Redis, real Celery worker and gateway processes.
+
+PostgreSQL and Redis come from testcontainers when a Docker engine answers; otherwise from the
+services already running on this machine (``AURA_TEST_POSTGRES_URL``, ``AURA_TEST_REDIS_URL``).
+Each test session gets a database of its own and a Redis database index of its own, and the
+``AURA_*`` environment is set before any AURA module is imported, so in-process code, the
+worker processes and the gateway process all see the same configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # lets tests import tests.support under --import-mode=importlib
+    sys.path.insert(0, str(ROOT))
+_containers: list[object] = []
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:  # no engine, no socket, no permission: fall back to local services
+        return False
+
+
+def _service_urls() -> tuple[str, str]:
+    if _docker_available():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.redis import RedisContainer
+
+        pg = PostgresContainer("postgres:15", driver="psycopg2").start()
+        rd = RedisContainer("redis:7").start()
+        _containers.extend([pg, rd])
+        redis_url = f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
+        return pg.get_connection_url(), redis_url
+    return (
+        os.environ.get("AURA_TEST_POSTGRES_URL", "postgresql+psycopg2://root@127.0.0.1:5432/test"),
+        os.environ.get("AURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )
+
+
+def _fresh_database(admin_url: str) -> str:
+    name = f"aura_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return str(sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+
+
+def _drop_database(admin_url: str, url: str) -> None:
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _fresh_redis(base: str) -> str:
+    # A Redis database index of our own (1-15, picked by process id) keeps parallel test
+    # sessions and any running demo from consuming each other's messages.
+    import redis
+
+    url = base.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+ADMIN_PG_URL, REDIS_BASE_URL = _service_urls()
+DATABASE_URL = _fresh_database(ADMIN_PG_URL)
+BROKER_URL = _fresh_redis(REDIS_BASE_URL)
+DATA_DIR = Path(tempfile.mkdtemp(prefix="aura-test-"))
+OPERATOR_KEY = "aura_test_admin_" + uuid.uuid4().hex
+os.environ.update({
+    "AURA_DATABASE_URL": DATABASE_URL,
+    "AURA_BROKER_URL": BROKER_URL,
+    "AURA_DATA_DIR": str(DATA_DIR),
+    "AURA_BOOTSTRAP_OPERATOR_KEY": OPERATOR_KEY,
+    # Short enough for the sweeper tests, long enough that a busy 2-core machine is not "stuck".
+    "AURA_STUCK_AFTER_S": "30",
+})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the session's database and stop any containers."""
+    with contextlib.suppress(Exception):
+        from shared.db import get_engine
+
+        get_engine().dispose()
+        _drop_database(ADMIN_PG_URL, DATABASE_URL)
+    for container in _containers:
+        with contextlib.suppress(Exception):
+            container.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def database() -> str:
+    """The session's migrated PostgreSQL database (round 1 open for every task)."""
+    from services.gateway.auth import ensure_key
+    from shared.bootstrap import prepare
+    from shared.db import session_scope
+    from shared.models import Role
+
+    prepare()
+    with session_scope() as session:
+        ensure_key(session, OPERATOR_KEY, Role.ADMIN)
+    return DATABASE_URL
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `predicate` until it holds, or fail the test saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if predicate():
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def start_process(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start an AURA process with the test environment (output to `log`)."""
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a process and reap it (kill after 15 s)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def gateway(database: str) -> Iterator[str]:
+    """Base URL of a real gateway process (uvicorn) on a free port."""
+    from aura.processes import gateway_cmd
+
+    port = free_port()
+    proc = start_process(gateway_cmd("127.0.0.1", port), log=DATA_DIR / "gateway.log")
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the gateway to start")
+    yield url
+    stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def worker(database: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process consuming every queue (concurrency 2)."""
+    from aura.processes import worker_cmd
+
+    proc = start_process(worker_cmd(concurrency=2, name=f"test-{uuid.uuid4().hex[:6]}"),
+                         log=DATA_DIR / "worker.log")
+    yield proc
+    stop_process(proc)
+
+
+@dataclass(frozen=True)
+class HospitalKey:
+    """A hospital registered for a test, with its API key."""
+
+    id: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Auth headers for this hospital."""
+        return {"X-API-Key": self.key}
+
+
+@pytest.fixture
+def new_hospital(database: str) -> Callable[[], HospitalKey]:
+    """Factory of fresh hospitals (unique ids, so tests never share a round)."""
+    from services.gateway.auth import add_hospital
+    from shared.db import session_scope
+
+    def make() -> HospitalKey:
+        hospital_id = f"h-{uuid.uuid4().hex[:8]}"
+        with session_scope() as session:
+            key = add_hospital(session, hospital_id, hospital_id)
+        return HospitalKey(hospital_id, key)
+
+    return make
+
+
+@pytest.fixture
+def operator_headers(database: str) -> dict[str, str]:
+    """Auth headers of the test session's admin key."""
+    return {"X-API-Key": OPERATOR_KEY}

@@ -1,0 +1,58 @@
+"""Helpers the tests share: building updates, submitting them over HTTP, waiting for verdicts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from shared.modeltask.registry import get_task
+from shared.tensors import dump_arrays
+
+
+def perturbed_update(task: str = "heart-mlp", seed: int = 0, scale: float = 0.05) -> bytes:
+    """The task's round-1 global model plus Gaussian noise of `scale`, as safetensors bytes."""
+    rng = np.random.default_rng(seed)
+    weights = get_task(task).initial_weights()
+    return dump_arrays({k: (v + scale * rng.standard_normal(v.shape)).astype(np.float32) for k, v in weights.items()})
+
+
+def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: int = 100, seed: int = 0,
+                   flip_labels: bool = False) -> bytes:
+    """An honest (or label-flipped) local update: SGD from the round-1 global model on one centre."""
+    import torch
+
+    model_task = get_task(task)
+    data = model_task.load_data().centre(centre).train
+    model = model_task.model_from(model_task.initial_weights()).train()
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.05)
+    rng = np.random.default_rng(seed)
+    x, y = torch.from_numpy(data.x), torch.from_numpy(1.0 - data.y if flip_labels else data.y)
+    for _ in range(steps):
+        idx = torch.from_numpy(rng.integers(0, len(y), 16))
+        optimiser.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(model(x[idx]), y[idx]).backward()
+        optimiser.step()
+    return dump_arrays({k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()})
+
+
+def submit(base_url: str, headers: dict[str, str], data: bytes, task: str = "heart-mlp", round_: int = 1,
+           **extra: Any) -> httpx.Response:
+    """POST an update to the gateway."""
+    return httpx.post(f"{base_url}/api/v1/submissions", headers=headers,
+                      files={"file": ("update.safetensors", data, "application/octet-stream")},
+                      data={"task": task, "round": str(round_), **{k: str(v) for k, v in extra.items()}}, timeout=30)
+
+
+def wait_recorded(base_url: str, headers: dict[str, str], submission_id: str, timeout: float = 90) -> dict[str, Any]:
+    """Poll a submission until its verdict is in the ledger; fail with its last state otherwise."""
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{base_url}/api/v1/submissions/{submission_id}", headers=headers, timeout=10).json()
+        if body.get("status") == "recorded":
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"submission {submission_id} not recorded within {timeout}s: {body}")
