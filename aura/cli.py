@@ -6,6 +6,7 @@ import logging
 import secrets
 import signal
 import subprocess
+import sys
 import time
 from typing import Annotated
 
@@ -88,6 +89,9 @@ def up(
     typer.echo(f"AURA is up: http://{settings.gateway_host}:{port}/  (API docs at /docs)")
     typer.echo(f"database {settings.resolved_database_url}, broker {settings.resolved_broker_url}")
     typer.echo(f"admin key: {key}")
+    # SIGTERM (docker stop, a test's terminate) must also stop the children: turn it into the
+    # same exit path as Ctrl-C, which runs the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

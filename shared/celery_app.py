@@ -86,15 +86,15 @@ def make_app(settings: Settings | None = None) -> Celery:
 app = make_app()
 
 
-def stage_signature(queue: Queue, submission_id: str | None = None) -> Signature:
+def stage_signature(queue: Queue, submission_id: str | None = None, on: Celery | None = None) -> Signature:
     """The signature of one stage's task (with the id when it starts a chain)."""
-    name = dict((q, n) for q, n in STAGES)[queue]
+    name = dict(STAGES)[queue]
     args = (submission_id,) if submission_id is not None else ()
-    return app.signature(name, args=args, queue=queue.value, immutable=False)
+    return (on or app).signature(name, args=args, queue=queue.value)
 
 
-def vetting_chain(submission_id: str, start: Queue = Queue.EVALUATE) -> Signature:
+def vetting_chain(submission_id: str, start: Queue = Queue.EVALUATE, on: Celery | None = None) -> Signature:
     """The chain of stages from `start` to the ledger, carrying only the submission id."""
     queues = [q for q, _ in STAGES]
-    remaining = queues[queues.index(start):]
-    return chain(stage_signature(remaining[0], submission_id), *(stage_signature(q) for q in remaining[1:]))
+    remaining = queues[queues.index(start) :]
+    return chain(stage_signature(remaining[0], submission_id, on), *(stage_signature(q, None, on) for q in remaining[1:]))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.celery_app import STAGES, Queue, app
 from shared.db import session_scope
@@ -53,9 +53,10 @@ def stage_task(queue: Queue, *, soft_time_limit: int, time_limit: int) -> Callab
             # forever: the soft limit raises inside the task, the hard limit kills the child.
             soft_time_limit=soft_time_limit,
             time_limit=time_limit,
-            # Lost DB connections are transient; anything else is a bug or a bad update and is
-            # left to the sweeper, which gives an `error` verdict after max_attempts.
-            autoretry_for=(OperationalError,),
+            # Lost DB connections are transient, and an IntegrityError means a concurrent copy
+            # of this message wrote the row first: the retry finds it and does nothing. Anything
+            # else is left to the sweeper, which gives an `error` verdict after max_attempts.
+            autoretry_for=(OperationalError, IntegrityError),
             retry_backoff=True,
             max_retries=3,
         )
@@ -66,7 +67,7 @@ def stage_task(queue: Queue, *, soft_time_limit: int, time_limit: int) -> Callab
                     if submission is None:  # deleted or never committed: nothing to vet
                         raise LookupError(f"submission {submission_id} not found")
                     fn(session, submission)
-            except OperationalError:
+            except (OperationalError, IntegrityError):
                 raise
             except Exception as exc:
                 _record_failure(submission_id, exc)

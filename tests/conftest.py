@@ -146,7 +146,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 def start_process(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
     """Start an AURA process with the test environment (output to `log`)."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+    # A session of its own, so a test can kill the whole process group (a worker and its children).
+    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -79,7 +79,17 @@ def _existing(session: Session, upload: Upload) -> Submission | None:
 
 
 def submit(upload: Upload) -> tuple[Submission, bool]:
-    """Validate and record an upload; returns (submission, created). Raises UploadRejected or SubmissionConflict."""
+    """Validate, record and enqueue an upload; returns (submission, created)."""
+    submission, created = record(upload)
+    if created:
+        # After the commit: the chain carries only the id. If this send is lost, the sweeper
+        # finds the queued row and sends it again.
+        vetting_chain(submission.id).apply_async()
+    return submission, created
+
+
+def record(upload: Upload) -> tuple[Submission, bool]:
+    """Validate and store an upload, committed, without enqueueing it. Raises UploadRejected or SubmissionConflict."""
     settings = get_settings()
     try:
         with session_scope() as session:
@@ -110,9 +120,6 @@ def submit(upload: Upload) -> tuple[Submission, bool]:
             # A concurrent upload for the same round won the race: answer as if we were second.
             session.rollback()
             return _resolve_race(upload, update.tensor_sha256)
-    # After the commit: the chain carries only the id. If this send is lost, the sweeper finds
-    # the queued row and sends it again.
-    vetting_chain(submission.id).apply_async()
     return submission, True
 
 

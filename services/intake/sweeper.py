@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import Celery
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +53,7 @@ def _give_up(submission: Submission, session: Session) -> None:
         submission.status = Status.DECIDED
 
 
-def sweep(now: datetime | None = None) -> SweepReport:
+def sweep(now: datetime | None = None, on: Celery | None = None) -> SweepReport:
     """Re-queue stuck submissions, or give them an `error` verdict once attempts run out."""
     settings = get_settings()
     now = now or utcnow()
@@ -74,7 +75,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
             submission.updated_at = now
             to_send.append((submission.id, RESUME_AT[Status(submission.status)]))
     for submission_id, start in to_send:  # after the commit, like intake
-        vetting_chain(submission_id, start).apply_async()
+        vetting_chain(submission_id, start, on).apply_async()
     return report
 
 
