@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
+from services.gateway.dashboard import include_dashboard
 from services.gateway.routers import health, hospitals, ledger, submissions, tasks
-from shared.settings import get_settings
 
 
 def create_app() -> FastAPI:
@@ -14,9 +13,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="AURA gateway", version="1", description="Vets federated-learning model updates.")
     for module in (health, submissions, ledger, tasks, hospitals):
         app.include_router(module.router)
-    dist = get_settings().frontend_dist
-    if (dist / "index.html").exists():
-        app.mount("/", StaticFiles(directory=dist, html=True), name="dashboard")
+    include_dashboard(app)  # last: it mounts the frontend at /, after every API route
     return app
 
 

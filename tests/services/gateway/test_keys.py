@@ -1,0 +1,49 @@
+"""Who-am-I and admin key management over HTTP against the real gateway."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_me_names_the_admin_role_for_the_operator_key(gateway, operator_headers):
+    body = httpx.get(f"{gateway}/api/v1/me", headers=operator_headers).json()
+
+    assert body == {"role": "admin", "hospital_id": None, "hospital_name": None}
+
+
+def test_me_names_the_hospital_for_a_hospital_key(gateway, new_hospital):
+    hospital = new_hospital()
+
+    body = httpx.get(f"{gateway}/api/v1/me", headers=hospital.headers).json()
+
+    assert body["role"] == "hospital" and body["hospital_id"] == hospital.id
+
+
+def test_issued_key_works_until_revoked(gateway, new_hospital, operator_headers):
+    hospital = new_hospital()
+    issued = httpx.post(f"{gateway}/api/v1/keys", headers=operator_headers,
+                        json={"role": "hospital", "hospital_id": hospital.id})
+    assert issued.status_code == 201, issued.text
+    headers = {"X-API-Key": issued.json()["api_key"]}
+    assert httpx.get(f"{gateway}/api/v1/me", headers=headers).json()["hospital_id"] == hospital.id
+
+    revoked = httpx.delete(f"{gateway}/api/v1/keys/{issued.json()['id']}", headers=operator_headers)
+
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert httpx.get(f"{gateway}/api/v1/me", headers=headers).status_code == 401
+    listed = httpx.get(f"{gateway}/api/v1/keys", params={"hospital": hospital.id}, headers=operator_headers).json()
+    assert {k["id"] for k in listed if k["revoked_at"]} == {issued.json()["id"]}
+    assert all("api_key" not in k for k in listed)
+
+
+def test_hospital_key_without_hospital_is_refused(gateway, operator_headers):
+    response = httpx.post(f"{gateway}/api/v1/keys", headers=operator_headers, json={"role": "hospital"})
+
+    assert response.status_code == 422
+
+
+def test_hospital_key_cannot_manage_keys(gateway, new_hospital):
+    hospital = new_hospital()
+
+    assert httpx.get(f"{gateway}/api/v1/keys", headers=hospital.headers).status_code == 403
+    assert httpx.post(f"{gateway}/api/v1/keys", headers=hospital.headers, json={"role": "admin"}).status_code == 403

@@ -1,0 +1,67 @@
+"""Security, pipeline health and dataset summaries over HTTP against the real gateway and worker."""
+
+from __future__ import annotations
+
+import httpx
+import numpy as np
+
+from shared.modeltask.registry import get_task
+from tests.support import submit
+
+
+def test_security_counts_failed_auth_and_refused_uploads_by_code(gateway, new_hospital, operator_headers):
+    hospital = new_hospital()
+    assert httpx.get(f"{gateway}/api/v1/me", headers={"X-API-Key": "aura_not_a_key"}).status_code == 401
+    assert submit(gateway, hospital.headers, b"not safetensors at all").status_code >= 400
+
+    body = httpx.get(f"{gateway}/api/v1/security/summary", headers=operator_headers).json()
+
+    codes = {c["code"]: c for c in body["by_code"]}
+    assert codes["bad_key"]["auth"] and body["failed_auth"] >= 1
+    assert body["by_hospital"][hospital.id] >= 1 and body["refused_uploads"] >= 1
+    assert any(r["hospital_id"] == hospital.id for r in body["recent"])
+    assert body["daily"][-1]["auth"] >= 1
+
+
+def test_security_is_for_operators_only(gateway, new_hospital):
+    assert httpx.get(f"{gateway}/api/v1/security/summary", headers=new_hospital().headers).status_code == 403
+
+
+def test_every_stage_has_the_worker_online_and_no_alert(gateway, worker, operator_headers):
+    body = httpx.get(f"{gateway}/api/v1/workers", headers=operator_headers, params={"timeout": 3}, timeout=30).json()
+
+    assert [q["stage"] for q in body["queues"]] == ["evaluate", "fingerprint", "detect", "ledger"]
+    assert all(q["workers"] and isinstance(q["depth"], int) for q in body["queues"]), body
+    assert body["alerts"] == [] and body["broker"] == "redis"
+
+
+def test_stage_without_worker_raises_an_alert_naming_it(monkeypatch):
+    from services.gateway.routers import workers
+
+    monkeypatch.setattr(workers, "active_queues", lambda timeout: {"w1@host": ["evaluate", "fingerprint", "ledger"]})
+
+    body = workers.pipeline_health(timeout=0.1)
+
+    assert [a for a in body.alerts if "detect" in a] and len(body.alerts) == 1
+    assert next(q for q in body.queues if q.stage == "detect").workers == []
+
+
+def test_dataset_summary_gives_statistics_not_rows(gateway, operator_headers):
+    task = get_task("heart-mlp")
+
+    body = httpx.get(f"{gateway}/api/v1/datasets/heart-mlp", headers=operator_headers).json()
+
+    assert body["golden"]["rows"] == len(task.golden)
+    assert sum(body["golden_by_centre"].values()) == len(task.golden)
+    assert len(body["partitions"]) == 8  # four centres, train and test each
+    train = next(p for p in body["partitions"] if p["name"] == "Cleveland" and p["role"] == "train")
+    age = next(f for f in train["features"] if f["name"] == "age")
+    assert abs(age["mean"]) < 1e-4 and abs(age["std"] - 1) < 1e-3  # z-scored with its own statistics
+    assert train["positives"] == int(task.load_data().centre("Cleveland").train.y.sum())
+    assert set(train) == {"name", "role", "rows", "positives", "positive_rate", "features"}
+    assert np.isclose(body["golden"]["positive_rate"], task.golden.y.mean())
+
+
+def test_dataset_of_unknown_task_is_404_and_hospital_keys_are_refused(gateway, operator_headers, new_hospital):
+    assert httpx.get(f"{gateway}/api/v1/datasets/nope", headers=operator_headers).status_code == 404
+    assert httpx.get(f"{gateway}/api/v1/datasets/heart-mlp", headers=new_hospital().headers).status_code == 403
