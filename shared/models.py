@@ -169,6 +169,25 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class LedgerNode(Base):
+    """A perfect Merkle subtree hash: covers entries [index * 2**level, (index + 1) * 2**level)."""
+
+    __tablename__ = "ledger_nodes"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerCheckpoint(Base):
+    """A signed tree head (C2SP signed note); one per tree size, so the log cannot sign a fork twice."""
+
+    __tablename__ = "checkpoints"
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RefusedUpload(Base):
     """An upload or request the gateway refused: the Security view's evidence."""
 

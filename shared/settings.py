@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     frontend_dist: Path = Field(Path("frontend/dist"), description="built dashboard served at /")
 
+    # Ledger: the log's name in its checkpoints and its Ed25519 signing key. The key is the
+    # Go-style `PRIVATE+KEY+...` text, or else read from ledger_key_file (created on first use).
+    # Every process that signs must use the same key: share the file or set the text.
+    ledger_origin: str = "aura.local/ledger"
+    ledger_signing_key: SecretStr = Field(SecretStr(""), description="PRIVATE+KEY+... text; empty: key file")
+    ledger_key_file: Path | None = Field(None, description="signing key file; default data_dir/ledger.key")
+    # A signed checkpoint is published once this many entries are uncovered, or this long after
+    # the first uncovered entry, whichever comes first; receipts publish one on demand.
+    checkpoint_every_entries: int = Field(100, ge=1)
+    checkpoint_every_s: float = Field(60.0, gt=0)
+    checkpoint_dir: Path | None = Field(None, description="write-once checkpoint copies; default data_dir/checkpoints")
+
     @model_validator(mode="after")
     def _refuse_embedded_in_production(self) -> Settings:
         if self.environment == "production" and (not self.database_url or not self.broker_url):
@@ -69,6 +81,16 @@ class Settings(BaseSettings):
     def broker_folder(self) -> Path:
         """Where the filesystem broker keeps its messages."""
         return (self.data_dir / "broker").resolve()
+
+    @property
+    def resolved_ledger_key_file(self) -> Path:
+        """The ledger signing key file in force."""
+        return (self.ledger_key_file or self.data_dir / "ledger.key").resolve()
+
+    @property
+    def resolved_checkpoint_dir(self) -> Path:
+        """The folder checkpoints are also written to."""
+        return (self.checkpoint_dir or self.data_dir / "checkpoints").resolve()
 
     @property
     def resolved_blob_dir(self) -> Path:

@@ -1,84 +1,115 @@
-"""Appending verdicts to the ledger, one writer at a time, and verifying the whole log."""
+"""Appending verdicts to the ledger, one writer at a time: entry, hash chain, Merkle nodes, checkpoint."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from services.ledger.audit import VerifyReport, verify
+from services.ledger.checkpoints import checkpoint_due, publish_locked
 from services.ledger.entry import ZERO_HASH, chain_hash, entry_bytes, evidence_digest, leaf_hash
-from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Status, Submission, utcnow
+from services.ledger.keys import LogConfig, log_config
+from services.ledger.merkle import perfect_nodes_to_store
+from services.ledger.store import APPEND_LOCK_KEY, MissingNode, fetch_nodes, lock_for_append
+from shared.models import (
+    Decision,
+    Evaluation,
+    Fingerprint,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerNode,
+    Status,
+    Submission,
+    utcnow,
+)
 from shared.stage import advance
 
-# Key of the PostgreSQL advisory lock that serialises appends (any constant; "AURA" in ASCII).
-APPEND_LOCK_KEY = 0x41555241
+# verify and its report live in audit; re-exported because callers know the ledger as this module.
+__all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_submission", "lock_for_append", "verify"]
 
 
-def lock_for_append(session: Session) -> None:
-    """Serialise appends: an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already does."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+@dataclass(frozen=True)
+class Appended:
+    """What an append did."""
+
+    index: int
+    created: bool  # False when the verdict was already in the log (a redelivered message)
+    checkpoint_size: int | None = None  # the checkpoint this append published, if any
+    first_uncovered: bool = False  # the first entry after the latest checkpoint: time one for later
 
 
-def append(session: Session, submission: Submission) -> LedgerEntry:
-    """Append the submission's verdict (exactly once) and mark it recorded."""
-    lock_for_append(session)
-    existing = session.scalar(select(LedgerEntry).where(LedgerEntry.submission_id == submission.id))
-    if existing is not None:
-        advance(submission, Status.RECORDED)
-        return existing
+@dataclass(frozen=True)
+class _LogState:
+    size: int
+    head: bytes
+    existing: int | None
+    covered: int
+    covered_at: datetime | None
+
+
+def _log_state(session: Session, submission_id: str) -> _LogState:
+    # One round trip for everything an append reads under the lock.
+    last = select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)
+    latest = select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
+    last_seq, head, existing, covered, covered_at = session.execute(select(
+        last.with_only_columns(LedgerEntry.seq).scalar_subquery(),
+        last.with_only_columns(LedgerEntry.chain_hash).scalar_subquery(),
+        select(LedgerEntry.seq).where(LedgerEntry.submission_id == submission_id).scalar_subquery(),
+        latest.with_only_columns(LedgerCheckpoint.size).scalar_subquery(),
+        latest.with_only_columns(LedgerCheckpoint.created_at).scalar_subquery(),
+    )).one()
+    return _LogState(size=0 if last_seq is None else last_seq + 1, head=ZERO_HASH if head is None else bytes(head),
+                     existing=existing, covered=covered or 0, covered_at=covered_at)
+
+
+def _store_nodes(session: Session, index: int, leaf: bytes) -> None:
+    # The new leaf completes one node per trailing one bit of its index; the left siblings it
+    # needs are read in one query.
+    wanted, level, i = [], 0, index
+    while i & 1:
+        wanted.append((level, i - 1))
+        level, i = level + 1, i >> 1
+    siblings = fetch_nodes(session, wanted)
+
+    def get(level: int, index: int) -> bytes:
+        if (level, index) not in siblings:
+            raise MissingNode(f"stored Merkle node (level {level}, index {index}) is missing; cannot append")
+        return siblings[(level, index)]
+
+    nodes = perfect_nodes_to_store(index, leaf, get)
+    session.execute(insert(LedgerNode), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
+
+
+def append(session: Session, submission: Submission, *, config: LogConfig | None = None) -> Appended:
+    """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
+    config = config or log_config()
     decision = session.get(Decision, submission.id)
     if decision is None:
         raise LookupError(f"submission {submission.id} has no verdict to record")
+    # Encoded before taking the lock, so the lock is held only for the reads and writes.
     entry = entry_bytes(submission, decision, evidence_digest(
         session.get(Evaluation, submission.id), session.get(Fingerprint, submission.id), decision))
-    last = session.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1))
     leaf = leaf_hash(entry)
-    row = LedgerEntry(
-        seq=0 if last is None else last.seq + 1,
-        submission_id=submission.id,
-        entry=entry,
-        leaf_hash=leaf,
-        chain_hash=chain_hash(ZERO_HASH if last is None else last.chain_hash, leaf),
-    )
-    session.add(row)
+    lock_for_append(session)
+    state = _log_state(session, submission.id)
+    if state.existing is not None:
+        advance(submission, Status.RECORDED)
+        return Appended(index=state.existing, created=False)
+    index = state.size
+    session.execute(insert(LedgerEntry).values(seq=index, submission_id=submission.id, entry=entry, leaf_hash=leaf,
+                                               chain_hash=chain_hash(state.head, leaf), created_at=utcnow()))
+    _store_nodes(session, index, leaf)
     submission.recorded_at = utcnow()
     advance(submission, Status.RECORDED)
-    session.flush()
-    return row
+    if checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config):
+        published = publish_locked(session, config=config, size=index + 1)
+        return Appended(index=index, created=True, checkpoint_size=published.size if published else None)
+    return Appended(index=index, created=True, first_uncovered=index == state.covered)
 
 
 def append_submission(session: Session, submission: Submission) -> None:
     """Stage function for the ledger task."""
     append(session, submission)
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """Outcome of a full recomputation of the log."""
-
-    ok: bool
-    size: int
-    first_bad_index: int | None = None
-    problem: str | None = None
-
-
-def verify(session: Session, batch: int = 5000) -> VerifyReport:
-    """Recompute every leaf hash and chain link in order; report the first entry that fails."""
-    previous, expected_seq = ZERO_HASH, 0
-    while True:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry, LedgerEntry.leaf_hash, LedgerEntry.chain_hash)
-            .where(LedgerEntry.seq >= expected_seq).order_by(LedgerEntry.seq).limit(batch)
-        ).all()
-        if not rows:
-            return VerifyReport(True, expected_seq)
-        for seq, entry, leaf, link in rows:
-            if seq != expected_seq:
-                return VerifyReport(False, expected_seq, expected_seq, f"entry {expected_seq} is missing")
-            if leaf_hash(entry) != leaf:
-                return VerifyReport(False, expected_seq, seq, "entry bytes do not match their leaf hash")
-            if chain_hash(previous, leaf) != link:
-                return VerifyReport(False, expected_seq, seq, "chain hash does not follow from the previous entry")
-            previous, expected_seq = link, seq + 1

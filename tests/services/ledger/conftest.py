@@ -1,0 +1,67 @@
+"""Fixtures of the ledger's database tests: a fresh migrated PostgreSQL database per test.
+
+Tampering tests disable triggers and rewrite rows, so each test gets a database of its own,
+cloned from a template migrated once per session, and a log key and checkpoint folder of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.ledger.keys import LogConfig
+
+
+def _admin(url: str) -> sa.Engine:
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _create(admin_url: str, template: str | None = None) -> str:
+    name = f"aura_ledger_{uuid.uuid4().hex[:10]}"
+    with _admin(admin_url).connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(admin_url: str, url: str) -> None:
+    with _admin(admin_url).connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def ledger_template(database: str) -> Iterator[str]:
+    """A database migrated to head, cloned by every `ledger_db`."""
+    from shared.db import migrate
+
+    url = _create(database)
+    migrate(url)
+    yield url
+    _drop(database, url)
+
+
+@pytest.fixture
+def ledger_db(database: str, ledger_template: str) -> Iterator[str]:
+    """URL of a fresh migrated database of this test's own."""
+    url = _create(database, template=sa.engine.make_url(ledger_template).database)
+    yield url
+    _drop(database, url)
+
+
+@pytest.fixture
+def engine(ledger_db: str) -> Iterator[sa.Engine]:
+    """An engine on the test's database."""
+    engine = sa.create_engine(ledger_db)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> LogConfig:
+    """A log of this test's own: fresh key and checkpoint folder; checkpoints only when asked."""
+    return LogConfig(origin="test.aura/ledger", key_name="test.aura/ledger", private_key=Ed25519PrivateKey.generate(),
+                     checkpoint_dir=tmp_path / "checkpoints", every_entries=10**9, every_s=10**9)

@@ -1,0 +1,52 @@
+"""Building ledger test data: submissions with verdicts inserted directly, appended for real."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.ledger.keys import LogConfig
+from services.ledger.service import Appended, append
+from shared.models import Decision, Hospital, Status, Submission, utcnow
+
+
+def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> list[str]:
+    """Insert `count` decided submissions with verdicts for one hospital; return their ids."""
+    hospital = hospital or f"h-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Hospital).values(id=hospital, name=hospital, created_at=now))
+        conn.execute(sa.insert(Submission), [{
+            "id": sid, "hospital_id": hospital, "task": "heart-mlp", "round": i + 1,
+            "file_sha256": hashlib.sha256(sid.encode()).hexdigest(),
+            "tensor_sha256": hashlib.sha256(b"t" + sid.encode()).hexdigest(), "size_bytes": 1000,
+            "status": Status.DECIDED, "verdict": "accepted", "attempts": 1,
+            "created_at": now, "updated_at": now, "decided_at": now} for i, sid in enumerate(ids)])
+        conn.execute(sa.insert(Decision), [{
+            "submission_id": sid, "verdict": "accepted" if i % 3 else "rejected", "score": 0.1 + (i % 7) / 10,
+            "threshold": 0.5, "reasons": [{"signal": "update_norm", "severity": 0.2, "value": 1.0, "reference": 1.0,
+                                           "text": f"update norm {1 + i % 5}x the round median"}],
+            "features": {"norm": float(i)}, "created_at": now} for i, sid in enumerate(ids)])
+    return ids
+
+
+def append_all(engine: sa.Engine, ids: Sequence[str], log: LogConfig) -> list[Appended]:
+    """Append each submission's verdict through the real append function, one transaction each."""
+    results = []
+    for sid in ids:
+        with Session(engine) as session, session.begin():
+            submission = session.get(Submission, sid)
+            assert submission is not None
+            results.append(append(session, submission, config=log))
+    return results
+
+
+def publishing_every(log: LogConfig, entries: int) -> LogConfig:
+    """The same log, publishing a checkpoint every `entries` entries."""
+    return replace(log, every_entries=entries)
