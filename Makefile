@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-py demo up bench clean
+.PHONY: install lint test test-py demo up bench clean frontend browser test-frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,11 +23,28 @@ lint: install
 test: install lint
 	$(BIN)/pytest -q
 
-demo: install
+demo: install frontend
 	$(BIN)/aura up
 
 bench: install
 	$(BIN)/aura bench pipeline
+
+# The dashboard: npm ci, API types generated from the gateway's OpenAPI schema, typecheck, vite build.
+frontend: install frontend/node_modules/.installed
+	cd frontend && npm run build
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the end-to-end tests (Playwright cannot download its own browser here).
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Dashboard tests: Vitest unit/component tests, then Playwright against a real `aura up`.
+test-frontend: frontend browser
+	cd frontend && npm test
+	cd frontend && npm run e2e
 
 clean:
 	rm -rf .aura .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+// Whole-log and consistency checks the Ledger view runs in the browser.
+import { api, unwrap, type Schemas } from "../api/client";
+import { asStrings, field, optionalJson } from "../api/pending";
+import { bytesToHex, hashBytes } from "./encoding";
+import { leafHash, rootOf, verifyConsistency } from "./merkle";
+import { parseCheckpoint, parseNote, type Checkpoint } from "./note";
+
+const PAGE = 500;
+export const BROWSER_LIMIT = 20_000; // entries the browser will download to recompute the tree
+
+/** Every entry, oldest first (the API pages newest first). */
+export async function allEntries(total: number): Promise<Schemas["LedgerEntryOut"][]> {
+  const out: Schemas["LedgerEntryOut"][] = [];
+  for (let offset = 0; offset < Math.min(total, BROWSER_LIMIT); offset += PAGE) {
+    const page = unwrap(await api.GET("/api/v1/ledger/entries", { params: { query: { limit: PAGE, offset } } }));
+    out.push(...page.items);
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+export interface LogCheck {
+  entries: number;
+  badLeaf: number | null; // first entry whose bytes do not hash to its stored leaf hash
+  root: string; // hex MTH of the first `checkpointSize` leaves (or of all)
+  matchesCheckpoint: boolean | null;
+}
+
+/** Recompute every leaf hash from the entry bytes, and the tree root at the checkpoint's size. */
+export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint: Checkpoint | null): Promise<LogCheck> {
+  const leaves: Uint8Array[] = [];
+  let badLeaf: number | null = null;
+  for (const e of entries) {
+    const leaf = await leafHash(new TextEncoder().encode(e.entry));
+    if (badLeaf === null && bytesToHex(leaf) !== e.leaf_hash) badLeaf = e.index;
+    leaves.push(leaf);
+  }
+  const size = checkpoint && checkpoint.size <= leaves.length ? checkpoint.size : leaves.length;
+  const root = await rootOf(leaves.slice(0, size));
+  return {
+    entries: entries.length,
+    badLeaf,
+    root: bytesToHex(root),
+    matchesCheckpoint: checkpoint && checkpoint.size <= leaves.length ? bytesToHex(root) === bytesToHex(checkpoint.root) : null,
+  };
+}
+
+/** Is the log's current checkpoint consistent with an older one someone kept (pasted note)? */
+export async function checkConsistency(pasted: string, current: Checkpoint): Promise<{ ok: boolean; detail: string }> {
+  const old = parseCheckpoint(pasted.includes("\n\n") ? parseNote(pasted).body : pasted);
+  if (old.size > current.size) return { ok: false, detail: `the pasted tree (${old.size}) is larger than the log's (${current.size})` };
+  // Both spellings of the sizes are sent while the proof endpoint's parameter names settle.
+  const q = `first=${old.size}&second=${current.size}&old_size=${old.size}&new_size=${current.size}`;
+  const result = await optionalJson(`/api/v1/ledger/proofs/consistency?${q}`);
+  if (!result.available) return { ok: false, detail: "this gateway does not serve consistency proofs yet" };
+  const hashes = asStrings(result.data) ?? asStrings(field(result.data, "proof", "hashes", "consistency_proof", "path"));
+  if (!hashes) return { ok: false, detail: "the proof response has no list of hashes" };
+  const ok = await verifyConsistency(old.size, current.size, old.root, current.root, hashes.map(hashBytes));
+  return {
+    ok,
+    detail: ok
+      ? `tree ${old.size} is a prefix of tree ${current.size} (${hashes.length} proof hashes)`
+      : `the proof does not show tree ${old.size} is a prefix of tree ${current.size}: the log forked or was rewritten`,
+  };
+}
+
+
