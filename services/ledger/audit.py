@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from services.ledger.checkpoints import checkpoint_files, open_checkpoint
 from services.ledger.keys import LogConfig, log_config
 from services.ledger.merkle import StoredNode
-from services.ledger.note import NoteError
 from services.ledger.replay import Replay
 from services.ledger.store import log_size
+from services.ledger.verify_offline import RootCheck, VerificationFailed, signed_roots
 from shared.models import LedgerCheckpoint, LedgerEntry, LedgerNode
 
 
@@ -42,22 +42,19 @@ class _Failed(Exception):
 
 def _signed_roots(session: Session, config: LogConfig) -> dict[int, bytes]:
     """Every signed checkpoint, from the table and the write-once folder, checked and merged."""
-    roots: dict[int, bytes] = {}
-    sources: list[tuple[str, str, LedgerCheckpoint | None]] = [
-        (f"checkpoint {row.size} in the database", row.note, row)
-               for row in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size))]
-    sources += [(f"checkpoint file {path.name}", note, None) for path, note in checkpoint_files(config.checkpoint_dir)]
-    for where, note, row in sources:
-        try:
-            checkpoint = open_checkpoint(note, config)
-        except NoteError as exc:
-            raise _Failed(None, f"{where} is not validly signed by this log: {exc}") from exc
-        if row is not None and (row.size != checkpoint.size or bytes(row.root_hash) != checkpoint.root):
-            raise _Failed(None, f"{where} disagrees with its own signed note")
-        if roots.setdefault(checkpoint.size, checkpoint.root) != checkpoint.root:
-            raise _Failed(None, f"two different checkpoints of size {checkpoint.size} were signed: the log forked")
-    db_sizes = set(session.scalars(select(LedgerCheckpoint.size)))
-    for size in sorted(set(roots) - db_sizes):
+    rows = list(session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)))
+    files = checkpoint_files(config.checkpoint_dir)
+    try:
+        roots = signed_roots([(f"checkpoint {row.size} in the database", row.note.encode()) for row in rows]
+                             + [(f"checkpoint file {path.name}", note.encode()) for path, note in files],
+                             config.vkey, config.origin)
+    except VerificationFailed as exc:
+        raise _Failed(None, str(exc)) from exc
+    for row in rows:
+        signed = open_checkpoint(row.note, config)  # its signature was checked just above
+        if (signed.size, signed.root) != (row.size, bytes(row.root_hash)):
+            raise _Failed(None, f"checkpoint row {row.size} disagrees with its own signed note")
+    for size in sorted(set(roots) - {row.size for row in rows}):
         raise _Failed(None, f"checkpoint {size} is in the checkpoint folder but was removed from the database")
     return roots
 
@@ -89,38 +86,35 @@ def _check_nodes(session: Session, start: int, computed: list[StoredNode]) -> No
                                 f"[{first}, {last}] {what}")
 
 
-def _replay_batch(rows: list[tuple[int, bytes, bytes, bytes]], replay: Replay, roots: dict[int, bytes],
-                  matched: list[int], computed: list[StoredNode]) -> None:
+def _replay_batch(rows: list[tuple[int, bytes, bytes, bytes]], replay: Replay, roots: RootCheck,
+                  computed: list[StoredNode]) -> None:
     for seq, entry, stored_leaf, stored_chain in rows:
         index = replay.size
         if seq != index:
             raise _Failed(index, f"entry {index} is missing")
-        leaf, chain, nodes = replay.append(bytes(entry))
+        leaf, chain, nodes = replay.append(entry)
         if leaf != stored_leaf:
             raise _Failed(index, "entry bytes do not match their leaf hash")
         if chain != stored_chain:
             raise _Failed(index, "chain hash does not follow from the previous entry")
         computed.extend(nodes)
-        signed = roots.get(replay.size)
-        if signed is not None:
-            if replay.root() != signed:
-                raise _Failed(matched[-1], f"entries [{matched[-1]}, {replay.size}) do not hash to the root signed "
-                                           f"in checkpoint {replay.size}: one of them was changed after signing")
-            matched.append(replay.size)
+        problem = roots.problem(replay)
+        if problem:
+            raise _Failed(roots.matched, problem)
 
 
-def _replay(session: Session, roots: dict[int, bytes], batch: int) -> tuple[int, int]:
-    """Replay every entry; return the size and the largest checkpoint matched."""
-    replay, matched = Replay(), [0]
+def _replay(session: Session, roots: RootCheck, batch: int) -> int:
+    """Replay every entry against the stored hashes, nodes and signed roots; return the size."""
+    replay = Replay()
     while True:
         rows = session.execute(
             select(LedgerEntry.seq, LedgerEntry.entry, LedgerEntry.leaf_hash, LedgerEntry.chain_hash)
             .where(LedgerEntry.seq >= replay.size).order_by(LedgerEntry.seq).limit(batch)).all()
         if not rows:
-            return replay.size, matched[-1]
+            return replay.size
         start, computed = replay.size, list[StoredNode]()
         try:
-            _replay_batch(rows, replay, roots, matched, computed)  # type: ignore[arg-type]
+            _replay_batch(rows, replay, roots, computed)  # type: ignore[arg-type]
         except _Failed as failure:
             # A node damaged before the failing entry is the earlier fault.
             _check_nodes(session, start, computed)
@@ -135,7 +129,8 @@ def verify(session: Session, *, config: LogConfig | None = None, batch: int = 81
     try:
         roots = _signed_roots(session, config)
         checked = len(roots)
-        size, matched = _replay(session, roots, batch)
+        check = RootCheck(roots)
+        size = _replay(session, check, batch)
         beyond = [s for s in roots if s > size]
         if beyond:
             raise _Failed(size, f"the log has {size} entries but checkpoint {max(beyond)} was signed: "
@@ -147,4 +142,4 @@ def verify(session: Session, *, config: LogConfig | None = None, batch: int = 81
                                 f"{expected_nodes}")
     except _Failed as failure:
         return VerifyReport(False, log_size(session), failure.index, failure.problem, checkpoints_checked=checked)
-    return VerifyReport(True, size, checkpoint_size=matched or None, checkpoints_checked=checked)
+    return VerifyReport(True, size, checkpoint_size=check.matched or None, checkpoints_checked=checked)
