@@ -1,0 +1,146 @@
+// The dashboard against a real AURA: sign in, watch verdicts arrive, read the evidence of a
+// rejected update, verify the ledger, filter the table, upload by hand, and a hospital's view.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminKey, baseUrl, hospital, launch, offers, recorded, screenshot, signedIn, submit, update } from "./support";
+
+let browser: Browser;
+let attackId = "";
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the operators' dashboard", () => {
+  it("signs in with the admin key and shows the overview", async () => {
+    const page = await signedIn(browser, adminKey());
+    await expect(page.getByRole("heading", { name: "Overview" }).isVisible()).resolves.toBe(true);
+    await page.getByText("Submissions today").waitFor();
+    await page.getByText(/Workers online: .+@/).waitFor({ timeout: 30_000 });
+    await screenshot(page, "01-overview-empty");
+    await page.close();
+  });
+
+  it("refuses a wrong key with the gateway's message", async () => {
+    const page = await browser.newPage();
+    await page.goto(baseUrl());
+    await page.getByLabel("API key").fill("aura_wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText(/unknown or revoked/).waitFor();
+    await page.close();
+  });
+
+  it("shows a submission reach its verdict in the live table without a reload", async () => {
+    const page = await signedIn(browser, adminKey(), "/submissions");
+    await page.getByText("No submissions match").waitFor();
+    const honest = await hospital("cleveland");
+    const id = await submit(honest.key, update("honest", 1));
+    const row = page.locator(`tr:has(a[href="/submissions/${id}"])`);
+    await row.waitFor({ timeout: 15_000 });
+    await page.locator(`tr[data-status="recorded"]:has(a[href="/submissions/${id}"])`).waitFor({ timeout: 120_000 });
+    await expect(row.getAttribute("data-verdict")).resolves.toBe("accepted");
+    await screenshot(page, "02-submissions-live");
+    await page.close();
+  });
+
+  it("opens a rejected update and shows its reasons and fingerprint chart", async () => {
+    const second = await hospital("hungary");
+    await recorded(await submit(second.key, update("honest", 2)));
+    const attacker = await hospital("attacker");
+    attackId = await submit(attacker.key, update("attack", 9));
+    expect((await recorded(attackId)).verdict).toBe("rejected");
+
+    const page = await signedIn(browser, adminKey(), `/submissions/${attackId}`);
+    await page.getByRole("heading", { name: /Submission/ }).waitFor();
+    await page.locator(".badge.rejected").first().waitFor();
+    const reasons = page.locator("ol.reasons li");
+    expect(await reasons.count()).toBeGreaterThan(0);
+    await expect(reasons.first().innerText()).resolves.toMatch(/golden-set|norm|direction|attribution/);
+    await page.locator("figure.fingerprint svg .recharts-bar-rectangle").first().waitFor();
+    await expect(page.locator("figure.fingerprint figcaption").innerText()).resolves.toMatch(/Largest shifts/);
+    await page.locator('figure[aria-label="score distribution"] svg.recharts-surface[role="application"]').waitFor();
+    await screenshot(page, "03-evidence-rejected");
+    await page.close();
+  });
+
+  it("verifies the rejected update's receipt in the browser when the gateway serves receipts", async () => {
+    const page = await signedIn(browser, adminKey(), `/submissions/${attackId}`);
+    if (await offers(`/api/v1/submissions/${attackId}/receipt`)) {
+      await page.getByRole("button", { name: "Verify inclusion in this browser" }).click();
+      await page.getByText("Receipt verified").waitFor({ timeout: 30_000 });
+    } else {
+      await page.getByText("does not serve receipts yet").waitFor();
+    }
+    await screenshot(page, "04-receipt");
+    await page.close();
+  });
+
+  it("verifies the whole ledger on the server and in the browser", async () => {
+    const page = await signedIn(browser, adminKey(), "/ledger");
+    await page.locator("table.entries tbody tr").first().waitFor();
+    await page.getByRole("button", { name: "Verify on the server" }).click();
+    await page.getByText(/Ledger verified: all \d+ entries/).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Recompute in this browser" }).click();
+    await page.getByText(/entries hash to their leaves/).waitFor({ timeout: 30_000 });
+    await expect(page.getByText(/does NOT equal/).count()).resolves.toBe(0);
+    await screenshot(page, "05-ledger-verified");
+    await page.close();
+  });
+
+  it("filters the table by verdict on the server and keeps the filter in the URL", async () => {
+    const page = await signedIn(browser, adminKey(), "/submissions");
+    await page.locator("tbody tr").first().waitFor();
+    await page.getByLabel("Verdict").selectOption("rejected");
+    await page.waitForURL(/verdict=rejected/);
+    await page.locator(`tbody tr:has(a[href="/submissions/${attackId}"])`).waitFor();
+    const verdicts = await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-verdict")));
+    expect(new Set(verdicts)).toEqual(new Set(["rejected"]));
+    await screenshot(page, "06-submissions-filtered");
+    await page.close();
+  });
+
+  it("shows the validation error when a hand upload is not a safetensors file", async () => {
+    const target = await hospital("manual");
+    const page = await signedIn(browser, adminKey(), "/upload");
+    await page.getByLabel("Hospital API key").fill(target.key);
+    await page.getByLabel("Update (.safetensors)").setInputFiles({ name: "bad.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from("not a model") });
+    await page.getByRole("button", { name: "Submit" }).click();
+    await page.getByRole("alert").getByText(/Could not load the upload/).waitFor();
+    await screenshot(page, "07-upload-refused");
+    await page.close();
+  });
+
+  it("uploads a real update by hand and watches it through the pipeline", async () => {
+    const target = await hospital("manual-ok");
+    const page = await signedIn(browser, adminKey(), "/upload");
+    await page.getByLabel("Hospital API key").fill(target.key);
+    await page.getByLabel("Update (.safetensors)").setInputFiles({ name: "u.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from(update("honest", 3)) });
+    await page.getByRole("button", { name: "Submit" }).click();
+    await page.getByText("Submitted:").waitFor();
+    await page.locator('[aria-label="pipeline: recorded"]').waitFor({ timeout: 120_000 });
+    await page.close();
+  });
+
+  it("gives a hospital key its own views only", async () => {
+    const own = await hospital("own");
+    const page = await signedIn(browser, own.key);
+    const nav = page.getByRole("navigation", { name: "main" });
+    await expect(nav.getByRole("link", { name: "Analytics" }).count()).resolves.toBe(0);
+    await nav.getByRole("link", { name: "Hospitals" }).click();
+    await page.waitForURL(new RegExp(`/hospitals/${own.id}`));
+    await page.getByText("has not submitted an update yet").waitFor();
+    await page.close();
+  });
+
+  it("serves deep links to the dashboard and keeps the API's 404s", async () => {
+    const deep = await fetch(`${baseUrl()}/submissions/${attackId}`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toContain('<div id="root">');
+    const missing = await fetch(`${baseUrl()}/api/v1/nothing-here`);
+    expect(missing.status).toBe(404);
+  });
+});
