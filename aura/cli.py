@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from aura.cli_ledger import ledger_app, verify_app
 from shared.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
@@ -20,6 +21,8 @@ hospitals_app = typer.Typer(no_args_is_help=True, help="Manage hospitals and the
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print their figures.")
 app.add_typer(hospitals_app, name="hospitals")
 app.add_typer(bench_app, name="bench")
+app.add_typer(verify_app, name="verify")
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.command()
@@ -115,13 +118,17 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 @bench_app.command("pipeline")
 def bench_pipeline(
-    updates: Annotated[int, typer.Option(help="updates to vet")] = 300,
+    updates: Annotated[int, typer.Option(help="updates to vet")] = 400,
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/pipeline.json",
+    postgres: Annotated[str, typer.Option(help="PostgreSQL server (fresh databases are made on it)")] =
+    "postgresql+psycopg2://root@127.0.0.1:5432/test",
+    redis: Annotated[str, typer.Option(help="Redis server (database 13 is used and flushed)")] =
+    "redis://127.0.0.1:6379/0",
 ) -> None:
-    """Vetted updates/s and submit-to-ledger latency on the configured broker and database."""
+    """Vetted updates/s and submit-to-ledger latency on Redis + PostgreSQL, beside empty chains and in-process."""
     from aura.bench_pipeline import run
 
-    run(updates=updates, out=out)
+    run(updates=updates, out=out, pg_server=postgres, redis_server=redis)
 
 
 def main() -> None:

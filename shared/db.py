@@ -36,10 +36,13 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-@lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
     """The process's engine for `url` (default: the settings' database)."""
-    url = url or get_settings().resolved_database_url
+    return _engine(url or get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -52,14 +55,14 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @lru_cache(maxsize=4)
-def _session_factory(url: str | None) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on any exception."""
-    session = _session_factory(url)()
+    session = _session_factory(get_engine(url))()
     try:
         yield session
         session.commit()

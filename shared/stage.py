@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.celery_app import STAGES, Queue, app
@@ -36,8 +37,16 @@ def _record_failure(submission_id: str, exc: BaseException) -> None:
             submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def stage_task(queue: Queue, *, soft_time_limit: int, time_limit: int) -> Callable[[StageFn], Task]:
-    """Register `fn` as the Celery task of the stage that consumes `queue`."""
+def stage_task(
+    queue: Queue, *, soft_time_limit: int, time_limit: int, durable: bool = True
+) -> Callable[[StageFn], Task]:
+    """Register `fn` as the Celery task of the stage that consumes `queue`.
+
+    `durable=False` lets PostgreSQL acknowledge the stage's commit before its WAL reaches disk
+    (synchronous_commit off). Only for stages whose rows are recomputable: a crash can lose the
+    last few such commits, never corrupt them, and the sweeper re-runs the stage. The ledger
+    stage stays durable, since a signed checkpoint may already cover its entries.
+    """
     name = dict(STAGES)[queue]
 
     def register(fn: StageFn) -> Task:
@@ -66,6 +75,8 @@ def stage_task(queue: Queue, *, soft_time_limit: int, time_limit: int) -> Callab
                     submission = session.get(Submission, submission_id)
                     if submission is None:  # deleted or never committed: nothing to vet
                         raise LookupError(f"submission {submission_id} not found")
+                    if not durable and session.get_bind().dialect.name == "postgresql":
+                        session.execute(text("SET LOCAL synchronous_commit = off"))
                     fn(session, submission)
             except (OperationalError, IntegrityError):
                 raise

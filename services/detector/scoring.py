@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
+from sklearn.ensemble._iforest import _average_path_length
 
 FOREST_FEATURES = ("loss_ratio", "accuracy_delta", "norm_ratio", "cos_peers", "fp_cos_peers")
 # Value a missing feature takes in the forest: what an unremarkable update would show.
@@ -73,9 +74,27 @@ def fit_forest(history: Sequence[Sequence[float]]) -> tuple[IsolationForest, lis
     return forest, sorted((-forest.score_samples(np.asarray(history))).tolist())
 
 
+def anomaly(forest: IsolationForest, row: Sequence[float]) -> float:
+    """The forest's anomaly score of one row: -score_samples, computed without joblib.
+
+    sklearn's score_samples dispatches every tree through joblib, which costs ~5 ms for one row;
+    this walks the same trees with the same fitted path lengths in ~0.7 ms (a test checks both
+    agree). It reads two fitted attributes sklearn keeps private, pinned by the lock file.
+    """
+    x = np.asarray([row], dtype=np.float32)
+    depth = 0.0
+    for tree, features, lengths, corrections in zip(
+        forest.estimators_, forest.estimators_features_, forest._decision_path_lengths,
+        forest._average_path_length_per_tree, strict=True,
+    ):
+        leaf = tree.tree_.apply(np.ascontiguousarray(x[:, features]))[0]
+        depth += lengths[leaf] + corrections[leaf] - 1.0
+    return float(2.0 ** (-depth / (len(forest.estimators_) * _average_path_length([forest.max_samples_])[0])))
+
+
 def forest_reason(forest: IsolationForest, history_scores: Sequence[float], row: Sequence[float]) -> Reason:
     """How unusual the update is next to accepted history (share of history it is more anomalous than)."""
-    score = float(-forest.score_samples(np.asarray([row]))[0])
+    score = anomaly(forest, row)
     share = float(np.searchsorted(history_scores, score, side="left")) / len(history_scores)
     # Only the far tail counts: at 0.5 severity the update is stranger than 98.5% of history.
     severity = 0.9 * _ramp(share, 0.97, 1.0)

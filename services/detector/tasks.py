@@ -5,4 +5,4 @@ from shared.celery_app import Queue
 from shared.stage import stage_task
 
 # Features take milliseconds; an Isolation Forest refit over 1,000 rows well under a second.
-detect_task = stage_task(Queue.DETECT, soft_time_limit=60, time_limit=90)(detect)
+detect_task = stage_task(Queue.DETECT, soft_time_limit=60, time_limit=90, durable=False)(detect)

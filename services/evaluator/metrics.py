@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 
 def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -> dict[str, float | None]:
@@ -20,7 +20,7 @@ def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -
     accuracy = float(np.mean(pred == truth))
     recalls = [float(np.mean(pred[truth == c] == c)) for c in (False, True) if np.any(truth == c)]
     balanced = float(np.mean(recalls))
-    auc = float(roc_auc_score(truth, z)) if len(recalls) == 2 else None
+    auc = _auc(z, truth) if len(recalls) == 2 else None
     return {
         "loss": loss if math.isfinite(loss) else None,
         "accuracy": accuracy,
@@ -28,3 +28,11 @@ def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -
         "auc": auc,
         "n": float(len(y)),
     }
+
+
+def _auc(scores: NDArray[np.float64], truth: NDArray[np.bool_]) -> float:
+    """ROC AUC as the Mann-Whitney U statistic (ties count half), without sklearn's ~3 ms of checks."""
+    ranks = rankdata(scores)
+    n_pos = int(truth.sum())
+    n_neg = len(truth) - n_pos
+    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

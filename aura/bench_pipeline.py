@@ -1,0 +1,242 @@
+"""`aura bench pipeline`: how fast the vetting pipeline runs on Redis + PostgreSQL, and why.
+
+Three figures from one run, on the same machine, database server and broker:
+- vetted/s and submit-to-ledger latency: updates POSTed to a real gateway, vetted by one Celery
+  worker (concurrency 2) through the four-stage chain, until each verdict is in the ledger;
+- empty-chain/s: a chain of four no-op tasks on the same queues and worker settings, the
+  ceiling the broker and Celery allow;
+- in-process/s: the same four stage functions called directly, one after the other, the cost of
+  the vetting itself.
+pipeline_efficiency = vetted/s / empty-chain/s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+
+HOSPITALS = 8  # a federation's size: each round has this many updates (detector peers)
+
+
+def _fresh_database(server_url: str) -> str:
+    name = f"aura_bench_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(server_url: str, url: str) -> None:
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _updates(n: int) -> list[bytes]:
+    from shared.modeltask.registry import get_task
+    from shared.tensors import dump_arrays
+
+    base = get_task("heart-mlp").initial_weights()
+    rng = np.random.default_rng(0)
+    return [dump_arrays({k: (v + 0.05 * rng.standard_normal(v.shape)).astype(np.float32) for k, v in base.items()})
+            for _ in range(n)]
+
+
+def _setup(n: int) -> list[tuple[str, str, int]]:
+    """Hospitals and rounds for n updates: (hospital id, key, round) per update."""
+    from services.gateway.auth import add_hospital
+    from shared.bootstrap import prepare
+    from shared.db import session_scope
+    from shared.modeltask.registry import get_task
+    from shared.weights import register_global
+
+    prepare()
+    rounds = -(-n // HOSPITALS)
+    with session_scope() as session:
+        keys = [(f"bench-{i}", add_hospital(session, f"bench-{i}", f"bench {i}")) for i in range(HOSPITALS)]
+        base = get_task("heart-mlp").initial_weights()
+        for r in range(2, rounds + 1):
+            register_global(session, "heart-mlp", r, {k: v + 0.01 * r for k, v in base.items()})
+    return [(keys[i % HOSPITALS][0], keys[i % HOSPITALS][1], 1 + i // HOSPITALS) for i in range(n)]
+
+
+def _wait_recorded(n: int, timeout: float) -> list[tuple[Any, Any]]:
+    from shared.db import session_scope
+    from shared.models import Status, Submission
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            rows = session.execute(sa.select(Submission.created_at, Submission.recorded_at)
+                                   .where(Submission.status == Status.RECORDED)).all()
+        if len(rows) >= n:
+            return [tuple(r) for r in rows]
+        time.sleep(0.05)
+    raise TimeoutError(f"only {len(rows)} of {n} updates reached the ledger in {timeout}s")
+
+
+def _vetted(n: int, gateway: str) -> dict[str, float]:
+    plan = _setup(n)
+    updates = _updates(n)
+
+    def post(i: int) -> None:
+        _, key, round_ = plan[i]
+        r = httpx.post(f"{gateway}/api/v1/submissions", headers={"X-API-Key": key}, timeout=60,
+                       files={"file": ("u.safetensors", updates[i])}, data={"task": "heart-mlp", "round": str(round_)})
+        r.raise_for_status()
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:  # a few clients at once keep the queues non-empty
+        list(pool.map(post, range(n)))
+    rows = _wait_recorded(n, timeout=600)
+    elapsed = time.monotonic() - start
+    latencies = sorted((done - created).total_seconds() * 1000 for created, done in rows)
+    return {"vetted_per_s": n / elapsed, "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99))}
+
+
+def _empty_chains(n: int) -> float:
+    import redis
+    from celery import chain
+
+    from shared.celery_app import STAGES, app
+
+    done_key = f"aura-bench-done-{uuid.uuid4().hex}"
+    start = time.monotonic()
+    for _ in range(n):
+        chain(*(app.signature(f"aura.bench.noop.{q.value}", args=(done_key,) if i == 0 else (), queue=q.value)
+                for i, (q, _) in enumerate(STAGES))).apply_async()
+    r = redis.Redis.from_url(app.conf.broker_url)
+    deadline = time.monotonic() + 600
+    while int(r.get(done_key) or 0) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError("empty chains did not finish")
+        time.sleep(0.01)
+    return n / (time.monotonic() - start)
+
+
+def _in_process(n: int) -> float:
+    from services.detector.service import detect
+    from services.evaluator.service import evaluate
+    from services.fingerprinter.service import fingerprint_submission
+    from services.intake.service import Upload, record
+    from services.ledger.service import append_submission
+    from shared.db import session_scope
+    from shared.models import Submission
+
+    plan = _setup(n)
+    updates = _updates(n)
+    start = time.monotonic()
+    for i in range(n):
+        hospital, _, round_ = plan[i]
+        submission, _ = record(Upload(hospital, "heart-mlp", round_, [updates[i]]))
+        for stage in (evaluate, fingerprint_submission, detect, append_submission):
+            with session_scope() as session:
+                row = session.get(Submission, submission.id)
+                assert row is not None
+                stage(session, row)
+    return n / (time.monotonic() - start)
+
+
+def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+PHASES = ("vetted", "empty", "inprocess")
+
+
+def _phase(phase: str, updates: int) -> dict[str, float]:
+    """One measurement, in a process whose environment already points at fresh databases."""
+    from aura.processes import gateway_cmd, worker_cmd
+    from shared.bootstrap import prepare
+    from shared.settings import get_settings
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("AURA_")}
+    if phase == "inprocess":
+        return {"inprocess_per_s": _in_process(updates)}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        if phase == "vetted":
+            prepare()
+            port = get_settings().gateway_port
+            procs = [_spawn(gateway_cmd("127.0.0.1", port), env), _spawn(worker_cmd(concurrency=2, name="bench"), env)]
+            _wait_http(f"http://127.0.0.1:{port}")
+            return _vetted(updates, f"http://127.0.0.1:{port}")
+        procs = [_spawn([*worker_cmd(concurrency=2, name="bench-empty"), "-I", "aura.bench_tasks"], env)]
+        time.sleep(3)  # let the worker connect before the clock starts
+        return {"empty_chain_per_s": _empty_chains(updates)}
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(15)
+
+
+def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, Any]:
+    """Run the three measurements, each on a fresh database and broker, then print and write the figures."""
+    import redis
+
+    results: dict[str, Any] = {"updates": updates, "worker_concurrency": 2, "hospitals_per_round": HOSPITALS}
+    broker = redis_server.rsplit("/", 1)[0] + "/13"
+    for phase in PHASES:
+        db = _fresh_database(pg_server)
+        redis.Redis.from_url(broker).flushdb()
+        env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": f"/tmp/aura-bench-{phase}",
+               "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
+        try:
+            figures = subprocess.run([sys.executable, "-m", "aura.bench_pipeline", phase, str(updates)],
+                                     env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
+            results.update(json.loads(figures.strip().splitlines()[-1]))
+        finally:
+            _drop_database(pg_server, db)
+    results["pipeline_efficiency"] = results["vetted_per_s"] / results["empty_chain_per_s"]
+    results["broker"] = "redis " + _server_version_redis(redis_server)
+    results["database"] = "postgresql " + _server_version_pg(pg_server)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(results, indent=2) + "\n")
+    for key, value in results.items():
+        print(f"{key:>22}: {value:.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    return results
+
+
+def _wait_http(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/ready").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("gateway did not start")
+
+
+def _server_version_pg(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = str(conn.execute(sa.text("SHOW server_version")).scalar())
+    engine.dispose()
+    return version
+
+
+def _server_version_redis(url: str) -> str:
+    import redis
+
+    return str(redis.Redis.from_url(url).info("server")["redis_version"])
+
+
+if __name__ == "__main__":  # one phase, run by `run` in a process of its own
+    print(json.dumps(_phase(sys.argv[1], int(sys.argv[2]))))

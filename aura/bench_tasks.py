@@ -1,0 +1,22 @@
+"""No-op tasks for `aura bench pipeline`'s empty chain: same queues and options as the real stages."""
+
+from __future__ import annotations
+
+import redis
+from celery import Task
+
+from shared.celery_app import STAGES, app
+
+
+def _noop(queue: str, last: bool) -> Task:
+    @app.task(name=f"aura.bench.noop.{queue}", queue=queue, acks_late=True, reject_on_worker_lost=True,  # type: ignore[untyped-decorator]
+              soft_time_limit=60, time_limit=90)
+    def noop(done_key: str) -> str:
+        if last:  # the chain's end: count it where the benchmark can see it
+            redis.Redis.from_url(app.conf.broker_url).incr(done_key)
+        return done_key
+
+    return noop
+
+
+NOOPS = [_noop(q.value, i == len(STAGES) - 1) for i, (q, _) in enumerate(STAGES)]

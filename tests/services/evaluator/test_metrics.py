@@ -1,0 +1,45 @@
+"""Golden-set metrics on hand-made cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from services.evaluator.metrics import golden_metrics
+
+
+def test_perfect_separation_gives_accuracy_and_auc_of_one():
+    m = golden_metrics(np.array([-3.0, -2.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0, 1.0]))
+    assert (m["accuracy"], m["balanced_accuracy"], m["auc"]) == (1.0, 1.0, 1.0)
+
+
+def test_loss_is_binary_cross_entropy_of_the_logits():
+    m = golden_metrics(np.array([0.0, 0.0]), np.array([0.0, 1.0]))
+    assert m["loss"] == pytest.approx(math.log(2))
+
+
+def test_huge_logits_do_not_overflow_the_loss():
+    m = golden_metrics(np.array([1e6, -1e6]), np.array([0.0, 1.0]))
+    assert m["loss"] == pytest.approx(1e6)
+
+
+def test_balanced_accuracy_weights_both_classes_equally():
+    # Predicts "disease" for everyone: 3 of 4 right, but only half of the classes.
+    m = golden_metrics(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 1.0]))
+    assert m["accuracy"] == 0.75
+    assert m["balanced_accuracy"] == 0.5
+
+
+def test_auc_is_none_when_only_one_class_is_present():
+    assert golden_metrics(np.array([0.3, -0.2]), np.array([1.0, 1.0]))["auc"] is None
+
+
+def test_auc_equals_sklearns_roc_auc_including_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200).astype(float)
+    logits = np.round(rng.standard_normal(200) + labels, 1)  # rounding makes ties
+    assert golden_metrics(logits, labels)["auc"] == pytest.approx(roc_auc_score(labels, logits))
