@@ -48,11 +48,13 @@ def make_app(settings: Settings | None = None) -> Celery:
     options: dict[str, object] = {}
     if settings.resolved_broker_url.startswith("filesystem"):
         folder = settings.broker_folder
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        # The filesystem transport has one folder for messages in flight; in == out.
+        # The filesystem transport has one folder for messages in flight (in == out), and keeps
+        # broadcast (control) bindings in a folder that defaults to the working directory.
         options = {"data_folder_in": str(folder / "out"), "data_folder_out": str(folder / "out"),
-                   "processed_folder": str(folder / "processed"), "store_processed": False}
+                   "processed_folder": str(folder / "processed"), "store_processed": False,
+                   "control_folder": str(folder / "control")}
     else:
         # visibility_timeout (Redis): an unacked message goes back to the queue after this long.
         # It must exceed the longest task time limit, or a slow task would run twice at once.
