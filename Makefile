@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-py demo up bench clean frontend browser test-frontend
+.PHONY: install lint test test-py tools demo up bench clean frontend browser test-frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,8 +20,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services fl aura
 
-test: install lint
+# Everything CI checks: lint, the Python suite on real PostgreSQL/Redis/Celery, the dashboard.
+test: install lint test-py test-frontend
+
+test-py: install tools
 	$(BIN)/pytest -q
+
+# System tools some tests use (Debian packages): docker-compose validates docker-compose.yml.
+tools:
+	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
 
 demo: install frontend
 	$(BIN)/aura up
