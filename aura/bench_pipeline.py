@@ -83,7 +83,7 @@ def _wait_recorded(n: int, timeout: float) -> list[tuple[Any, Any]]:
             rows = session.execute(sa.select(Submission.created_at, Submission.recorded_at)
                                    .where(Submission.status == Status.RECORDED)).all()
         if len(rows) >= n:
-            return [tuple(r) for r in rows]
+            return [(r[0], r[1]) for r in rows]
         time.sleep(0.05)
     raise TimeoutError(f"only {len(rows)} of {n} updates reached the ledger in {timeout}s")
 

@@ -10,8 +10,8 @@ import enum
 
 from celery import Celery, chain
 from celery.canvas import Signature
-from kombu import Exchange
-from kombu import Queue as KombuQueue
+from kombu.entity import Exchange
+from kombu.entity import Queue as KombuQueue
 
 from shared.settings import Settings, get_settings
 
@@ -99,4 +99,5 @@ def vetting_chain(submission_id: str, start: Queue = Queue.EVALUATE, on: Celery 
     """The chain of stages from `start` to the ledger, carrying only the submission id."""
     queues = [q for q, _ in STAGES]
     remaining = queues[queues.index(start) :]
-    return chain(stage_signature(remaining[0], submission_id, on), *(stage_signature(q, None, on) for q in remaining[1:]))
+    first = stage_signature(remaining[0], submission_id, on)
+    return chain(first, *(stage_signature(q, None, on) for q in remaining[1:]))

@@ -18,7 +18,7 @@ HISTORY_LIMIT = 2000  # the forest learns from at most this much accepted histor
 NORM_HISTORY = 50  # recent accepted norms: the reference when a round has fewer than 2 peers
 
 
-def _accepted(task: str, before: Submission) -> Select[tuple[Decision]]:
+def _accepted(task: str, before: Submission) -> Select[Decision]:
     return (select(Decision).join(Submission, Submission.id == Decision.submission_id)
             .where(Submission.task == task, Decision.verdict == Verdict.ACCEPTED,
                    Submission.created_at < before.created_at))
@@ -35,7 +35,7 @@ def _forest_for(session: Session, submission: Submission) -> tuple[IsolationFore
     usable = count - count % FOREST_REFIT_EVERY
     if usable < max(get_settings().forest_min_history, 1):
         return None
-    key = (str(session.get_bind().url), submission.task, usable)
+    key = (str(session.get_bind().engine.url), submission.task, usable)
     if key not in _forests:
         # A fixed prefix of history: every worker that sees this much history fits the same forest.
         decisions = session.scalars(_accepted(submission.task, submission)

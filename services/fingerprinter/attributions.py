@@ -64,7 +64,8 @@ def shap_deep(model: nn.Module, x: NDArray[np.floating], background: NDArray[np.
             self.inner = inner
 
         def forward(self, t: torch.Tensor) -> torch.Tensor:
-            return self.inner(t).unsqueeze(-1)
+            out: torch.Tensor = self.inner(t)
+            return out.unsqueeze(-1)
 
     explainer = shap.DeepExplainer(_Column(model).eval(), torch.as_tensor(background, dtype=torch.float32))
     values = explainer.shap_values(torch.as_tensor(x, dtype=torch.float32), check_additivity=False)

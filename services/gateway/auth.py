@@ -90,8 +90,8 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     def check(who: PrincipalDep) -> Principal:
         if who.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"this needs a key with role {' or '.join(r.value for r in roles)}; yours is {who.role}")
+            wanted = " or ".join(r.value for r in roles)
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs a key with role {wanted}; yours is {who.role}")
         return who
 
     return Depends(check)

@@ -87,10 +87,12 @@ class HeartData:
 def _numeric(frame: pd.DataFrame, name: str) -> NDArray[np.float64]:
     column = frame[name]
     if name == "sex":
-        return column.eq("Male").to_numpy(dtype=float)
-    if name in ("fbs", "exang"):  # booleans arrive as TRUE/FALSE strings or bools
-        return column.astype(str).str.upper().eq("TRUE").to_numpy(dtype=float)
-    return column.astype(float).to_numpy()
+        values = column.eq("Male")
+    elif name in ("fbs", "exang"):  # booleans arrive as TRUE/FALSE strings or bools
+        values = column.astype(str).str.upper().eq("TRUE")
+    else:
+        values = column.astype(float)
+    return np.asarray(values, dtype=np.float64)
 
 
 def _encode(frame: pd.DataFrame) -> tuple[Array, Array]:

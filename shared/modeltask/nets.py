@@ -15,7 +15,8 @@ class HeartLogReg(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logit of the disease probability, shape (n,)."""
-        return self.linear(x).squeeze(-1)
+        logit: torch.Tensor = self.linear(x)
+        return logit.squeeze(-1)
 
 
 class HeartMLP(nn.Module):
@@ -29,4 +30,5 @@ class HeartMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logit of the disease probability, shape (n,)."""
-        return self.out(self.act(self.hidden(x))).squeeze(-1)
+        logit: torch.Tensor = self.out(self.act(self.hidden(x)))
+        return logit.squeeze(-1)

@@ -7,8 +7,8 @@ import pytest
 
 from services.fingerprinter.attributions import deeplift_rescale, fingerprint, shap_deep
 from shared.modeltask.registry import TASKS, get_task
-from tests.support import trained_update
 from shared.tensors import load_arrays, parse_header
+from tests.support import trained_update
 
 
 def _trained(task: str):  # type: ignore[no-untyped-def]

@@ -48,8 +48,8 @@ def _overlapping() -> bytes:
     good = dump_arrays(_weights())
     n = struct.unpack("<Q", good[:8])[0]
     header = json.loads(good[8 : 8 + n])
-    header["hidden.bias"]["data_offsets"] = header["hidden.weight"]["data_offsets"][:1] + [
-        header["hidden.weight"]["data_offsets"][0] + 64]
+    begin = header["hidden.weight"]["data_offsets"][0]
+    header["hidden.bias"]["data_offsets"] = [begin, begin + 64]  # inside hidden.weight's bytes
     return _raw(header, good[8 + n :])
 
 
