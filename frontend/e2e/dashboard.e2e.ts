@@ -72,10 +72,12 @@ describe("the operators' dashboard", () => {
     if (await offers(`/api/v1/submissions/${attackId}/receipt`)) {
       await page.getByRole("button", { name: "Verify inclusion in this browser" }).click();
       await page.getByText("Receipt verified").waitFor({ timeout: 30_000 });
+      await expect(page.locator(".verify-result").innerText()).resolves.toMatch(/signed by/);
     } else {
       await page.getByText("does not serve receipts yet").waitFor();
     }
-    await screenshot(page, "04-receipt");
+    await page.locator(".receipt, .state.empty").last().scrollIntoViewIfNeeded();
+    await screenshot(page, "04-receipt", false);
     await page.close();
   });
 

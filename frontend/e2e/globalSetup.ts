@@ -59,6 +59,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AURA_FRONTEND_DIST: join(FRONTEND, "dist"),
       AURA_DATABASE_URL: "",
       AURA_BROKER_URL: "",
+      // A checkpoint after every entry, so each verdict's receipt is provable against one at once.
+      AURA_CHECKPOINT_EVERY_ENTRIES: "1",
     },
   });
   const baseUrl = `http://127.0.0.1:${port}`;

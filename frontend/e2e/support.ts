@@ -34,10 +34,10 @@ export async function signedIn(browser: Browser, key: string, path = "/"): Promi
   return page;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(RESULTS, { recursive: true });
   const path = join(RESULTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }
 
@@ -49,6 +49,19 @@ export function update(kind: "honest" | "attack", seed: number): Uint8Array {
   return new Uint8Array(execFileSync(PYTHON, ["-c", code], { cwd: ROOT, env: { ...process.env, AURA_DATA_DIR: join(RESULTS, ".py") } }));
 }
 
+/**
+ * fetch, retried once on a dropped connection: uvicorn closes idle keep-alive connections after
+ * 5 s, and a request written onto one just as it closes fails with EPIPE. Every call here is
+ * safe to repeat (re-sending an update returns the existing submission).
+ */
+async function send(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
   return (await response.json()) as T;
@@ -58,7 +71,7 @@ async function json<T>(response: Response): Promise<T> {
 export async function hospital(prefix: string): Promise<{ id: string; key: string }> {
   const id = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
   const body = await json<{ api_key: string }>(
-    await fetch(`${baseUrl()}/api/v1/hospitals`, {
+    await send(`${baseUrl()}/api/v1/hospitals`, {
       method: "POST",
       headers: { "X-API-Key": adminKey(), "Content-Type": "application/json" },
       body: JSON.stringify({ id, name: `${prefix} hospital` }),
@@ -74,7 +87,7 @@ export async function submit(key: string, bytes: Uint8Array): Promise<string> {
   form.set("task", "heart-mlp");
   form.set("round", "1");
   const body = await json<{ id: string }>(
-    await fetch(`${baseUrl()}/api/v1/submissions`, { method: "POST", headers: { "X-API-Key": key }, body: form }),
+    await send(`${baseUrl()}/api/v1/submissions`, { method: "POST", headers: { "X-API-Key": key }, body: form }),
   );
   return body.id;
 }
@@ -84,7 +97,7 @@ export async function recorded(id: string, timeoutMs = 120_000): Promise<{ verdi
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const body = await json<{ status: string; verdict: string }>(
-      await fetch(`${baseUrl()}/api/v1/submissions/${id}`, { headers: { "X-API-Key": adminKey() } }),
+      await send(`${baseUrl()}/api/v1/submissions/${id}`, { headers: { "X-API-Key": adminKey() } }),
     );
     if (body.status === "recorded") return body;
     await new Promise((r) => setTimeout(r, 300));
@@ -94,7 +107,7 @@ export async function recorded(id: string, timeoutMs = 120_000): Promise<{ verdi
 
 /** Whether the gateway offers a route (FastAPI answers a bare "Not Found" for one it lacks). */
 export async function offers(path: string): Promise<boolean> {
-  const response = await fetch(baseUrl() + path, { headers: { "X-API-Key": adminKey() } });
+  const response = await send(baseUrl() + path, { headers: { "X-API-Key": adminKey() } });
   if (response.status !== 404) return true;
   const body = (await response.json().catch(() => ({}))) as { detail?: unknown };
   return body.detail !== "Not Found";

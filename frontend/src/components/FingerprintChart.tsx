@@ -17,17 +17,17 @@ export function FingerprintChart({ fingerprint }: { fingerprint: Schemas["Finger
   const top = shifts.slice(0, 3);
   return (
     <figure className="fingerprint" aria-label="attribution fingerprint">
-      <div className="chart" style={{ height: Math.max(260, data.length * 24) }}>
+      <div className="chart" style={{ height: Math.max(280, data.length * (peers ? 40 : 32)) }}>
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={data} layout="vertical" margin={{ left: 24 }}>
+          <BarChart data={data} layout="vertical" margin={{ left: 24 }} barGap={1} barCategoryGap="18%">
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis type="number" />
-            <YAxis type="category" dataKey="feature" width={130} interval={0} tick={{ fontSize: 12 }} />
+            <YAxis type="category" dataKey="feature" width={150} interval={0} tick={{ fontSize: 12 }} />
             <Tooltip formatter={(v) => num(Number(v), 4)} />
             <Legend />
-            <Bar dataKey="update" name="this update" fill="#1c7ed6" />
-            <Bar dataKey="global" name="global model" fill="#adb5bd" />
-            {peers && <Bar dataKey="peers" name="round's peers" fill="#82c91e" />}
+            <Bar isAnimationActive={false} dataKey="update" name="this update" fill="#1c7ed6" />
+            <Bar isAnimationActive={false} dataKey="global" name="global model" fill="#adb5bd" />
+            {peers && <Bar isAnimationActive={false} dataKey="peers" name="round's peers" fill="#82c91e" />}
           </BarChart>
         </ResponsiveContainer>
       </div>

@@ -29,8 +29,8 @@ export function ScoreChart({ task, score, threshold }: { task: string; score: nu
                   <YAxis allowDecimals={false} />
                   <Tooltip />
                   <Legend />
-                  <Bar dataKey="accepted" name="accepted updates" fill="#2f9e44" barSize={14} />
-                  <Bar dataKey="rejected" name="rejected updates" fill="#e03131" barSize={14} />
+                  <Bar isAnimationActive={false} dataKey="accepted" name="accepted updates" fill="#2f9e44" barSize={14} />
+                  <Bar isAnimationActive={false} dataKey="rejected" name="rejected updates" fill="#e03131" barSize={14} />
                   <ReferenceLine x={threshold} stroke="#f08c00" strokeDasharray="4 2" label={{ value: "threshold", position: "top" }} />
                   <ReferenceLine x={Math.min(1, score)} stroke="#1c7ed6" strokeWidth={2} label={{ value: "this update", position: "insideTopRight" }} />
                 </BarChart>

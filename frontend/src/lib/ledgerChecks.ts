@@ -48,9 +48,7 @@ export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint:
 export async function checkConsistency(pasted: string, current: Checkpoint): Promise<{ ok: boolean; detail: string }> {
   const old = parseCheckpoint(pasted.includes("\n\n") ? parseNote(pasted).body : pasted);
   if (old.size > current.size) return { ok: false, detail: `the pasted tree (${old.size}) is larger than the log's (${current.size})` };
-  // Both spellings of the sizes are sent while the proof endpoint's parameter names settle.
-  const q = `first=${old.size}&second=${current.size}&old_size=${old.size}&new_size=${current.size}`;
-  const result = await optionalJson(`/api/v1/ledger/proofs/consistency?${q}`);
+  const result = await optionalJson(`/api/v1/ledger/proofs/consistency?from=${old.size}&to=${current.size}`);
   if (!result.available) return { ok: false, detail: "this gateway does not serve consistency proofs yet" };
   const hashes = asStrings(result.data) ?? asStrings(field(result.data, "proof", "hashes", "consistency_proof", "path"));
   if (!hashes) return { ok: false, detail: "the proof response has no list of hashes" };

@@ -44,9 +44,9 @@ export function AnalyticsView() {
                     <YAxis allowDecimals={false} />
                     <Tooltip />
                     <Legend />
-                    <Bar dataKey="accepted" stackId="v" fill="#2f9e44" />
-                    <Bar dataKey="rejected" stackId="v" fill="#e03131" />
-                    <Bar dataKey="errors" stackId="v" fill="#f08c00" />
+                    <Bar isAnimationActive={false} dataKey="accepted" stackId="v" fill="#2f9e44" />
+                    <Bar isAnimationActive={false} dataKey="rejected" stackId="v" fill="#e03131" />
+                    <Bar isAnimationActive={false} dataKey="errors" stackId="v" fill="#f08c00" />
                   </BarChart>
                 </ResponsiveContainer>
               </div>
@@ -57,7 +57,7 @@ export function AnalyticsView() {
                     <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} />
                     <YAxis tickFormatter={(v: number) => seconds(v)} />
                     <Tooltip formatter={(v) => seconds(Number(v))} />
-                    <Line dataKey="time_to_verdict_p50_s" name="median time to verdict" stroke="#1c7ed6" connectNulls />
+                    <Line isAnimationActive={false} dataKey="time_to_verdict_p50_s" name="median time to verdict" stroke="#1c7ed6" connectNulls />
                   </LineChart>
                 </ResponsiveContainer>
               </div>
@@ -81,7 +81,7 @@ export function AnalyticsView() {
                       <XAxis type="number" allowDecimals={false} />
                       <YAxis type="category" dataKey="signal" width={120} />
                       <Tooltip />
-                      <Bar dataKey="count" name="rejections (top reason)" fill="#e03131" />
+                      <Bar isAnimationActive={false} dataKey="count" name="rejections (top reason)" fill="#e03131" />
                     </BarChart>
                   </ResponsiveContainer>
                 </div>
@@ -94,7 +94,7 @@ export function AnalyticsView() {
                       <Tooltip />
                       <Legend />
                       {signals.map((s, i) => (
-                        <Bar key={s} dataKey={s} stackId="s" fill={PALETTE[i % PALETTE.length]} />
+                        <Bar isAnimationActive={false} key={s} dataKey={s} stackId="s" fill={PALETTE[i % PALETTE.length]} />
                       ))}
                     </BarChart>
                   </ResponsiveContainer>

@@ -141,9 +141,9 @@ export function HospitalView() {
                       <YAxis />
                       <Tooltip />
                       <Legend />
-                      <Line dataKey="score" name="anomaly score" stroke="#e03131" />
-                      <Line dataKey="drift_from_global" name="drift from global" stroke="#1c7ed6" />
-                      <Line dataKey="drift_from_previous" name="drift from previous round" stroke="#82c91e" />
+                      <Line isAnimationActive={false} dataKey="score" name="anomaly score" stroke="#e03131" />
+                      <Line isAnimationActive={false} dataKey="drift_from_global" name="drift from global" stroke="#1c7ed6" />
+                      <Line isAnimationActive={false} dataKey="drift_from_previous" name="drift from previous round" stroke="#82c91e" />
                       {h.rounds[0]?.threshold != null && <ReferenceLine y={h.rounds[0].threshold} stroke="#f08c00" strokeDasharray="4 2" />}
                     </LineChart>
                   </ResponsiveContainer>

@@ -85,10 +85,10 @@ export function OverviewView() {
                   <YAxis allowDecimals={false} />
                   <Tooltip />
                   <Legend />
-                  <Bar dataKey="accepted" stackId="v" fill="#2f9e44" />
-                  <Bar dataKey="rejected" stackId="v" fill="#e03131" />
-                  <Bar dataKey="errors" stackId="v" fill="#f08c00" />
-                  <Bar dataKey="pending" stackId="v" fill="#adb5bd" />
+                  <Bar isAnimationActive={false} dataKey="accepted" stackId="v" fill="#2f9e44" />
+                  <Bar isAnimationActive={false} dataKey="rejected" stackId="v" fill="#e03131" />
+                  <Bar isAnimationActive={false} dataKey="errors" stackId="v" fill="#f08c00" />
+                  <Bar isAnimationActive={false} dataKey="pending" stackId="v" fill="#adb5bd" />
                 </BarChart>
               </ResponsiveContainer>
             </div>

@@ -60,8 +60,8 @@ export function SecurityView() {
                         <YAxis allowDecimals={false} />
                         <Tooltip />
                         <Legend />
-                        <Bar dataKey="uploads" name="refused uploads" fill="#f08c00" stackId="r" />
-                        <Bar dataKey="auth" name="failed auth" fill="#e03131" stackId="r" />
+                        <Bar isAnimationActive={false} dataKey="uploads" name="refused uploads" fill="#f08c00" stackId="r" />
+                        <Bar isAnimationActive={false} dataKey="auth" name="failed auth" fill="#e03131" stackId="r" />
                       </BarChart>
                     </ResponsiveContainer>
                   </div>

@@ -72,7 +72,8 @@ export function SubmissionView() {
               <ol className="reasons">
                 {s.decision.reasons.map((r) => (
                   <li key={r.signal} className={r.severity >= s.decision!.threshold ? "severe" : ""}>
-                    <meter min={0} max={1} value={r.severity} title={`severity ${num(r.severity)}`} />
+                    {/* low/high/optimum make a severe reason render red and a mild one green */}
+                    <meter min={0} max={1} low={0.25} high={0.5} optimum={0} value={r.severity} title={`severity ${num(r.severity)}`} />
                     <code>{r.signal}</code> {r.text}
                   </li>
                 ))}
