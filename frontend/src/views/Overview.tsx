@@ -25,7 +25,16 @@ export function OverviewView() {
             <Card label="In the pipeline" value={s.in_pipeline} />
             <Card label="Acceptance rate" value={percent(s.acceptance_rate)} sub={`${s.accepted} accepted · ${s.rejected} rejected`} />
             <Card label="Time to verdict" value={seconds(s.time_to_verdict_p50_s)} sub={`p95 ${seconds(s.time_to_verdict_p95_s)}`} />
-            <Card label="Ledger entries" value={s.ledger_size} sub={<Link to="/ledger">verify →</Link>} />
+            <Card
+              label="Ledger entries"
+              value={s.ledger_size}
+              sub={
+                <>
+                  {s.checkpoint_size != null ? `signed checkpoint at ${s.checkpoint_size} · ` : "no checkpoint yet · "}
+                  <Link to="/ledger">verify →</Link>
+                </>
+              }
+            />
             <div className="card wide">
               <div className="label">Rejections by top reason</div>
               {s.rejections_by_signal.length === 0 ? (

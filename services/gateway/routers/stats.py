@@ -13,6 +13,7 @@ from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import percentile, seconds_between, top_signal
 from services.gateway.insights.scope import scoped
+from services.ledger.checkpoints import latest_checkpoint
 from shared.models import Decision, LedgerEntry, Submission, Verdict
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -41,6 +42,9 @@ class StatsSummary(BaseModel):
     time_to_verdict_p50_s: float | None
     time_to_verdict_p95_s: float | None
     ledger_size: int
+    checkpoint_size: int | None
+    checkpoint_root: str | None
+    checkpoint_at: datetime | None
 
 
 @router.get("/summary", response_model=StatsSummary)
@@ -66,6 +70,8 @@ def summary(who: PrincipalDep, session: SessionDep) -> StatsSummary:
     latencies = [seconds_between(c, d) for c, d in timings if d is not None]
     ledger_size = session.scalar(scoped(
         select(func.count(LedgerEntry.seq)).join(Submission, Submission.id == LedgerEntry.submission_id), who)) or 0
+    # The log's signed head is public to every key: it names sizes and hashes, no submission.
+    checkpoint = latest_checkpoint(session)
     return StatsSummary(
         submissions_total=total, submissions_today=today, in_pipeline=pending, accepted=accepted,
         rejected=rejected, errors=errors,
@@ -73,4 +79,7 @@ def summary(who: PrincipalDep, session: SessionDep) -> StatsSummary:
         rejections_by_signal=[SignalCount(signal=s, count=n) for s, n in by_signal.most_common()],
         time_to_verdict_p50_s=percentile(latencies, 50), time_to_verdict_p95_s=percentile(latencies, 95),
         ledger_size=ledger_size,
+        checkpoint_size=checkpoint.size if checkpoint else None,
+        checkpoint_root=checkpoint.root_hash.hex() if checkpoint else None,
+        checkpoint_at=checkpoint.created_at if checkpoint else None,
     )

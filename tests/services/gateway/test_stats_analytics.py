@@ -23,6 +23,21 @@ def test_summary_counts_the_rejection_under_its_top_signal(gateway, scenario, op
     assert body["ledger_size"] >= 3
 
 
+def test_summary_names_the_latest_signed_checkpoint(gateway, scenario, operator_headers):
+    from services.ledger.checkpoints import publish_checkpoint
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        published = publish_checkpoint(session)
+        assert published is not None
+        size, root = published.size, published.root_hash.hex()
+
+    body = _get(gateway, "/api/v1/stats/summary", operator_headers)
+
+    assert body["checkpoint_size"] >= size and body["checkpoint_size"] <= body["ledger_size"]
+    assert len(body["checkpoint_root"]) == 64 and (body["checkpoint_size"] > size or body["checkpoint_root"] == root)
+
+
 def test_summary_for_a_hospital_key_counts_only_its_own(gateway, scenario):
     body = _get(gateway, "/api/v1/stats/summary", scenario.attacker.headers)
 
