@@ -16,7 +16,11 @@ const withKey: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? "" });
+// fetch is looked up per call (not captured once), so tests can stand in for the gateway.
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? "",
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 api.use(withKey);
 
 /** An HTTP error with the gateway's own message, so views can say what went wrong. */
