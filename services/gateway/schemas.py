@@ -108,6 +108,8 @@ class VerifyOut(BaseModel):
     size: int
     first_bad_index: int | None
     problem: str | None
+    checkpoint_size: int | None = None
+    checkpoints_checked: int = 0
 
 
 class TaskOut(BaseModel):
@@ -154,3 +156,64 @@ class HospitalIn(BaseModel):
 
     id: str
     name: str
+
+
+class CheckpointOut(BaseModel):
+    """The latest signed checkpoint: the C2SP signed note and what it says (root in base64)."""
+
+    origin: str
+    size: int
+    root_hash: str
+    note: str
+    created_at: datetime
+
+
+class LogKeyOut(BaseModel):
+    """The log's origin and public key (Go note verifier key text)."""
+
+    origin: str
+    key_name: str
+    vkey: str
+
+
+class InclusionProofOut(BaseModel):
+    """RFC 9162 inclusion proof of one entry in the tree of `tree_size` entries (hashes in base64)."""
+
+    index: int
+    tree_size: int
+    leaf_hash: str
+    proof: list[str]
+    checkpoint: str | None
+
+
+class ConsistencyProofOut(BaseModel):
+    """RFC 9162 consistency proof between two tree sizes (hashes in base64)."""
+
+    old_size: int
+    new_size: int
+    proof: list[str]
+
+
+class LedgerStatsOut(BaseModel):
+    """How big the ledger is and how much of it the latest checkpoint covers."""
+
+    origin: str
+    size: int
+    nodes: int
+    checkpoints: int
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+    uncovered: int
+
+
+class ReceiptOut(BaseModel):
+    """A self-contained proof that a submission's verdict is in the log (see `aura verify receipt`)."""
+
+    format: str
+    submission_id: str
+    index: int
+    entry: str
+    leaf_hash: str
+    tree_size: int
+    inclusion_proof: list[str]
+    checkpoint: str

@@ -38,7 +38,7 @@ class Appended:
     index: int
     created: bool  # False when the verdict was already in the log (a redelivered message)
     checkpoint_size: int | None = None  # the checkpoint this append published, if any
-    first_uncovered: bool = False  # the first entry after the latest checkpoint: time one for later
+    uncovered: bool = False  # no checkpoint covers the new entry yet: one is due within every_s
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def append(session: Session, submission: Submission, *, config: LogConfig | None
     if checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config):
         published = publish_locked(session, config=config, size=index + 1)
         return Appended(index=index, created=True, checkpoint_size=published.size if published else None)
-    return Appended(index=index, created=True, first_uncovered=index == state.covered)
+    return Appended(index=index, created=True, uncovered=True)
 
 
 def append_submission(session: Session, submission: Submission) -> None:

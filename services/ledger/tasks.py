@@ -1,7 +1,9 @@
-"""Celery entry points of the ledger (queue `ledger`): the append stage and timed checkpoints."""
+"""Celery entry point of the ledger stage (queue `ledger`), and its timed checkpoints."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from sqlalchemy import event
@@ -10,43 +12,44 @@ from sqlalchemy.orm import Session
 from services.ledger.checkpoints import publish_checkpoint
 from services.ledger.keys import log_config
 from services.ledger.service import append
-from shared.celery_app import Queue, app
+from shared.celery_app import Queue
 from shared.db import session_scope
 from shared.models import Submission
 from shared.stage import stage_task
 
-CHECKPOINT_TASK = "aura.ledger.checkpoint"
+log = logging.getLogger(__name__)
+_timer_lock = threading.Lock()
+_timer: threading.Timer | None = None
 
 
 def record_verdict(session: Session, submission: Submission) -> None:
-    """Stage function: append the verdict; the first entry no checkpoint covers starts a timer."""
-    appended = append(session, submission)
-    if appended.first_uncovered:
-        # Sent only after commit: a timer that fired before the entry existed would find nothing
-        # to sign, and no later entry would start another one.
+    """Stage function: append the verdict; an entry no checkpoint covers yet starts the checkpoint timer."""
+    if append(session, submission).uncovered:
+        # Started only after commit: a timer that fired before the entry existed would sign
+        # a tree without it.
         event.listen(session, "after_commit", _start_checkpoint_timer, once=True)
 
 
-def _start_checkpoint_timer(_session: Any) -> None:
-    checkpoint_task.apply_async(countdown=log_config().every_s)
+def _start_checkpoint_timer(_session: Any = None) -> None:
+    # A thread in this worker process rather than a delayed broker message: nothing waits in
+    # the queues, and if the process dies the next append or receipt publishes instead.
+    global _timer
+    with _timer_lock:
+        if _timer is not None and _timer.is_alive():
+            return  # already due within checkpoint_every_s of an earlier uncovered entry
+        _timer = threading.Timer(log_config().every_s, publish_due_checkpoint)
+        _timer.daemon = True
+        _timer.start()
+
+
+def publish_due_checkpoint() -> None:
+    """Publish a checkpoint covering every entry (never raises: it runs on a timer thread)."""
+    try:
+        with session_scope() as session:
+            publish_checkpoint(session)
+    except Exception:
+        log.exception("timed checkpoint could not be published")
 
 
 # An append waits for the advisory lock behind other writers; 60 s means the log is stuck.
 ledger_task = stage_task(Queue.LEDGER, soft_time_limit=60, time_limit=90)(record_verdict)
-
-
-@app.task(  # type: ignore[untyped-decorator]
-    name=CHECKPOINT_TASK,
-    queue=Queue.LEDGER.value,
-    # Publishing is idempotent (nothing new, nothing signed), so a redelivery is harmless.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # It waits for the append lock like an append does.
-    soft_time_limit=60,
-    time_limit=90,
-)
-def checkpoint_task() -> int | None:
-    """Publish a checkpoint if entries are uncovered; return the latest checkpoint's size."""
-    with session_scope() as session:
-        latest = publish_checkpoint(session)
-        return None if latest is None else latest.size

@@ -6,7 +6,6 @@ cloned from a template migrated once per session, and a log key and checkpoint f
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,22 +14,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.ledger.keys import LogConfig
-
-
-def _admin(url: str) -> sa.Engine:
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-
-
-def _create(admin_url: str, template: str | None = None) -> str:
-    name = f"aura_ledger_{uuid.uuid4().hex[:10]}"
-    with _admin(admin_url).connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(admin_url: str, url: str) -> None:
-    with _admin(admin_url).connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+from tests.services.ledger.databases import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -38,18 +22,18 @@ def ledger_template(database: str) -> Iterator[str]:
     """A database migrated to head, cloned by every `ledger_db`."""
     from shared.db import migrate
 
-    url = _create(database)
+    url = create_database(database)
     migrate(url)
     yield url
-    _drop(database, url)
+    drop_database(database, url)
 
 
 @pytest.fixture
 def ledger_db(database: str, ledger_template: str) -> Iterator[str]:
     """URL of a fresh migrated database of this test's own."""
-    url = _create(database, template=sa.engine.make_url(ledger_template).database)
+    url = create_database(database, template=sa.engine.make_url(ledger_template).database)
     yield url
-    _drop(database, url)
+    drop_database(database, url)
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ from shared.models import Decision, Hospital, Status, Submission, utcnow
 
 
 def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> list[str]:
-    """Insert `count` decided submissions with verdicts for one hospital; return their ids."""
+    """Insert `count` decided submissions with verdicts for one (new or existing) hospital; return their ids."""
     hospital = hospital or f"h-{uuid.uuid4().hex[:8]}"
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with engine.begin() as conn:
-        conn.execute(sa.insert(Hospital).values(id=hospital, name=hospital, created_at=now))
+        if conn.scalar(sa.select(Hospital.id).where(Hospital.id == hospital)) is None:
+            conn.execute(sa.insert(Hospital).values(id=hospital, name=hospital, created_at=now))
         conn.execute(sa.insert(Submission), [{
             "id": sid, "hospital_id": hospital, "task": "heart-mlp", "round": i + 1,
             "file_sha256": hashlib.sha256(sid.encode()).hexdigest(),

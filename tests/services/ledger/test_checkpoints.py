@@ -41,10 +41,10 @@ def test_appends_publish_a_checkpoint_every_n_entries(engine, log):
     assert [r.checkpoint_size for r in results if r.checkpoint_size] == [5, 10]
 
 
-def test_first_entry_after_a_checkpoint_asks_for_a_timed_one(engine, log):
+def test_entries_no_checkpoint_covers_ask_for_a_timed_one(engine, log):
     results = append_all(engine, add_verdicts(engine, 7), publishing_every(log, 5))
 
-    assert [r.index for r in results if r.first_uncovered] == [0, 5]
+    assert [r.index for r in results if r.uncovered] == [0, 1, 2, 3, 5, 6]
 
 
 def test_a_checkpoint_is_due_after_n_entries_or_t_seconds_but_never_with_nothing_new(log):
