@@ -6,6 +6,7 @@ import { adminKey, baseUrl, hospital, launch, offers, recorded, screenshot, sign
 
 let browser: Browser;
 let attackId = "";
+let attackerId = "";
 
 beforeAll(async () => {
   browser = await launch();
@@ -51,6 +52,7 @@ describe("the operators' dashboard", () => {
     const second = await hospital("hungary");
     await recorded(await submit(second.key, update("honest", 2)));
     const attacker = await hospital("attacker");
+    attackerId = attacker.id;
     attackId = await submit(attacker.key, update("attack", 9));
     expect((await recorded(attackId)).verdict).toBe("rejected");
 
@@ -135,6 +137,38 @@ describe("the operators' dashboard", () => {
     await nav.getByRole("link", { name: "Hospitals" }).click();
     await page.waitForURL(new RegExp(`/hospitals/${own.id}`));
     await page.getByText("has not submitted an update yet").waitFor();
+    await page.close();
+  });
+
+  it("summarises the traffic on the Overview, Analytics and Security views", async () => {
+    const page = await signedIn(browser, adminKey());
+    await page.getByText(/signed checkpoint at \d+/).waitFor({ timeout: 30_000 });
+    await page.locator(".recharts-bar-rectangle").first().waitFor();
+    await page.getByText(/Workers online: .+@/).waitFor({ timeout: 30_000 });
+    await screenshot(page, "08-overview");
+    await page.getByRole("link", { name: "Analytics" }).click();
+    await page.getByRole("heading", { name: "Attacks" }).waitFor();
+    await page.locator(`a[href="/hospitals/${encodeURIComponent(attackerId)}"]`).waitFor();
+    await screenshot(page, "09-analytics");
+    await page.getByRole("link", { name: "Security" }).click();
+    await page.getByText("Failed authentications").waitFor();
+    await page.getByText("bad_key").first().waitFor();
+    await screenshot(page, "10-security");
+    await page.getByRole("link", { name: "Datasets" }).click();
+    await page.getByText("Golden set, per feature").waitFor();
+    await screenshot(page, "11-datasets");
+    await page.close();
+  });
+
+  it("stays readable on a narrow screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${baseUrl()}/submissions/${attackId}`);
+    await page.getByLabel("API key").fill(adminKey());
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("ol.reasons li").first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "12-evidence-narrow");
     await page.close();
   });
 
