@@ -220,3 +220,25 @@ def new_hospital(database: str) -> Callable[[], HospitalKey]:
 def operator_headers(database: str) -> dict[str, str]:
     """Auth headers of the test session's admin key."""
     return {"X-API-Key": OPERATOR_KEY}
+
+
+@pytest.fixture
+def new_round(database: str) -> Callable[[str], int]:
+    """Factory of fresh rounds (global model = the task's initial weights), so peers are the test's own."""
+    from sqlalchemy import func, select
+
+    from shared.db import session_scope
+    from shared.models import GlobalModel
+    from shared.modeltask.registry import get_task
+    from shared.weights import register_global
+
+    def make(task: str = "heart-mlp") -> int:
+        with session_scope() as session:
+            # A transaction-scoped lock: parallel callers never pick the same round number.
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
+            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.task == task)) or 0) + 1
+            register_global(session, task, round_, get_task(task).initial_weights())
+        return round_
+
+    return make

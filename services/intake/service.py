@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.intake.validation import UploadRejected, validate_update
+from services.intake.validation import UploadRejected, ValidatedUpdate, validate_update
 from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
 from shared.db import session_scope
@@ -64,8 +64,6 @@ def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
 
 
 def _check_round(session: Session, task: str, round_: int) -> None:
-    if task not in TASKS:
-        raise UploadRejected("unknown_task", f"unknown task {task!r}; known: {', '.join(sorted(TASKS))}")
     if session.scalar(select(GlobalModel.id).where(GlobalModel.task == task, GlobalModel.round == round_)) is None:
         rounds = sorted(session.scalars(select(GlobalModel.round).where(GlobalModel.task == task)))
         open_rounds = f"{rounds[0]}-{rounds[-1]}" if rounds else "none"
@@ -92,35 +90,38 @@ def record(upload: Upload) -> tuple[Submission, bool]:
     """Validate and store an upload, committed, without enqueueing it. Raises UploadRejected or SubmissionConflict."""
     settings = get_settings()
     try:
-        with session_scope() as session:
-            _check_round(session, upload.task, upload.round)
+        if upload.task not in TASKS:
+            raise UploadRejected("unknown_task", f"unknown task {upload.task!r}; known: {', '.join(sorted(TASKS))}")
         data = read_capped(upload.chunks, settings.max_upload_bytes)
         update = validate_update(data, TASKS[upload.task].schema, max_header_bytes=settings.max_header_bytes,
                                  max_upload_bytes=settings.max_upload_bytes)
+        with session_scope() as session:
+            _check_round(session, upload.task, upload.round)
+            existing = _existing(session, upload)
+            if existing is None:
+                return _insert(session, upload, update, data), True
     except UploadRejected as exc:
         record_refusal(upload.hospital_id, exc.code, exc.message)
         raise
-    with session_scope() as session:
-        existing = _existing(session, upload)
-        if existing is not None:
-            if existing.tensor_sha256 == update.tensor_sha256:
-                return existing, False  # the same update again: idempotent
-            record_refusal(upload.hospital_id, "conflict", "a different update for a round already submitted")
-            raise SubmissionConflict(existing)
-        BlobStore().put(data)  # content-addressed: writing twice is harmless
-        submission = Submission(
-            hospital_id=upload.hospital_id, task=upload.task, round=upload.round,
-            file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
-            idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
-        )
-        session.add(submission)
-        try:
-            session.flush()
-        except IntegrityError:
-            # A concurrent upload for the same round won the race: answer as if we were second.
-            session.rollback()
-            return _resolve_race(upload, update.tensor_sha256)
-    return submission, True
+    except IntegrityError:
+        # A concurrent upload for the same round won the race: answer as if we were second.
+        return _resolve_race(upload, update.tensor_sha256)
+    if existing.tensor_sha256 == update.tensor_sha256:
+        return existing, False  # the same update again: idempotent
+    record_refusal(upload.hospital_id, "conflict", "a different update for a round already submitted")
+    raise SubmissionConflict(existing)
+
+
+def _insert(session: Session, upload: Upload, update: ValidatedUpdate, data: bytes) -> Submission:
+    BlobStore().put(data)  # content-addressed: writing twice is harmless
+    submission = Submission(
+        hospital_id=upload.hospital_id, task=upload.task, round=upload.round,
+        file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
+        idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
 
 
 def _resolve_race(upload: Upload, tensor_sha256: str) -> tuple[Submission, bool]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support import submit, trained_update, wait_recorded
+from tests.support import perturbed_update, submit, trained_update, wait_recorded
 
 
-def test_honest_update_is_accepted_and_recorded_in_the_ledger(gateway, worker, new_hospital, operator_headers):
+def test_honest_update_is_accepted_and_recorded_in_the_ledger(gateway, worker, new_hospital, new_round,
+                                                              operator_headers):
     hospital = new_hospital()
-    response = submit(gateway, hospital.headers, trained_update(centre="Cleveland"))
+    response = submit(gateway, hospital.headers, trained_update(centre="Cleveland"), round_=new_round())
     assert response.status_code == 201, response.text
 
     body = wait_recorded(gateway, operator_headers, response.json()["id"])
@@ -22,14 +23,14 @@ def test_honest_update_is_accepted_and_recorded_in_the_ledger(gateway, worker, n
     assert verify["ok"] and verify["size"] >= 1
 
 
-def test_hugely_scaled_update_is_rejected_with_a_norm_reason(gateway, worker, new_hospital, operator_headers):
-    honest = [new_hospital() for _ in range(2)]
-    for i, h in enumerate(honest):
-        assert submit(gateway, h.headers, trained_update(centre="Cleveland", seed=i), round_=1).status_code == 201
-    attacker = new_hospital()
-    from tests.support import perturbed_update
+def test_hugely_scaled_update_is_rejected_with_a_norm_reason(gateway, worker, new_hospital, new_round,
+                                                             operator_headers):
+    round_ = new_round()
+    for i, centre in enumerate(("Cleveland", "Hungary")):
+        update = trained_update(centre=centre, seed=i)
+        assert submit(gateway, new_hospital().headers, update, round_=round_).status_code == 201
 
-    response = submit(gateway, attacker.headers, perturbed_update(seed=9, scale=5.0))
+    response = submit(gateway, new_hospital().headers, perturbed_update(seed=9, scale=5.0), round_=round_)
 
     body = wait_recorded(gateway, operator_headers, response.json()["id"])
     assert body["verdict"] == "rejected"
