@@ -8,9 +8,15 @@ first index the signed checkpoints no longer vouch for.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, LargeBinary, Table, and_, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from services.ledger.checkpoints import checkpoint_files, open_checkpoint
@@ -19,7 +25,7 @@ from services.ledger.merkle import StoredNode
 from services.ledger.replay import Replay
 from services.ledger.store import log_size
 from services.ledger.verify_offline import RootCheck, VerificationFailed, signed_roots
-from shared.models import LedgerCheckpoint, LedgerEntry, LedgerNode
+from shared.models import LedgerCheckpoint, LedgerNode
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,13 @@ class VerifyReport:
     problem: str | None = None
     checkpoint_size: int | None = None  # the largest signed checkpoint the log was checked against
     checkpoints_checked: int = 0
+
+
+# Core and plain SQL, not ORM entities: the audit streams every row, and ORM row handling (even
+# bytea-to-bytes conversion) would cost more than the hashing.
+_nodes = cast(Table, LedgerNode.__table__)
+_ENTRIES = text("SELECT seq, entry, leaf_hash, chain_hash FROM ledger_entries WHERE seq >= :start "
+                "ORDER BY seq LIMIT :batch")
 
 
 class _Failed(Exception):
@@ -70,14 +83,53 @@ def _node_ranges(start: int, end: int, max_level: int) -> list[tuple[int, int, i
     return ranges
 
 
-def _check_nodes(session: Session, start: int, computed: list[StoredNode]) -> None:
+def _in_ranges(ranges: list[tuple[int, int, int]]) -> ColumnElement[bool]:
+    return or_(*(and_(_nodes.c.level == level, _nodes.c.index.between(lo, hi)) for level, lo, hi in ranges))
+
+
+def _stored_digest(connection: Connection, ranges: list[tuple[int, int, int]]) -> tuple[int, bytes] | None:
+    """(count, SHA-256 of the hashes in (level, index) order) of the stored nodes in `ranges`; None off PostgreSQL."""
+    if connection.dialect.name != "postgresql":
+        return None
+    digest = func.sha256(func.coalesce(func.string_agg(_nodes.c.hash, aggregate_order_by(
+        literal(b"", LargeBinary), _nodes.c.level, _nodes.c.index)), literal(b"", LargeBinary)))
+    count, value = connection.execute(select(func.count(), digest).where(_in_ranges(ranges))).one()
+    return count, bytes(value)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch of entries as read, and a digest of the stored nodes they should have completed."""
+
+    rows: list[Any]
+    start: int
+    end: int
+    stored_digest: tuple[int, bytes] | None
+
+
+def _read_batch(connection: Connection, start: int, batch: int) -> _Batch:
+    rows = list(connection.execute(_ENTRIES, {"start": start, "batch": batch}).all())
+    end = rows[-1][0] + 1 if rows else start
+    ranges = _node_ranges(start, end, end.bit_length())
+    return _Batch(rows, start, end, _stored_digest(connection, ranges) if rows else None)
+
+
+def _check_nodes(connection: Connection, batch: _Batch, end: int, computed: list[StoredNode]) -> None:
+    """Compare the nodes the batch completed up to leaf `end` with the stored ones; raise at the first bad one."""
     if not computed:
         return
-    end = start + sum(1 for n in computed if n.level == 0)
-    ranges = _node_ranges(start, end, max(n.level for n in computed))
-    stored = {(level, index): bytes(h) for level, index, h in session.execute(
-        select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(or_(*(
-            and_(LedgerNode.level == level, LedgerNode.index.between(lo, hi)) for level, lo, hi in ranges))))}
+    by_level: dict[int, list[bytes]] = {}
+    for node in computed:  # completion order; within a level, indexes ascend
+        by_level.setdefault(node.level, []).append(node.hash)
+    expected = (len(computed), hashlib.sha256(b"".join(h for level in sorted(by_level) for h in by_level[level]))
+                .digest())
+    # On PostgreSQL the database sent one digest of the stored nodes instead of the nodes
+    # themselves; they are fetched only to say which one is wrong.
+    if end == batch.end and batch.stored_digest == expected:
+        return
+    ranges = _node_ranges(batch.start, end, max(n.level for n in computed))
+    stored = {(level, index): bytes(h) for level, index, h in connection.execute(
+        select(_nodes.c.level, _nodes.c.index, _nodes.c.hash).where(_in_ranges(ranges))).all()}
     for node in computed:  # in completion order, so the first mismatch is the earliest entry
         if stored.get((node.level, node.index)) != node.hash:
             first, last = node.index << node.level, ((node.index + 1) << node.level) - 1
@@ -93,9 +145,10 @@ def _replay_batch(rows: list[tuple[int, bytes, bytes, bytes]], replay: Replay, r
         if seq != index:
             raise _Failed(index, f"entry {index} is missing")
         leaf, chain, nodes = replay.append(entry)
-        if leaf != stored_leaf:
+        # bytes(): psycopg2 hands bytea over as memoryviews, which never compare equal to bytes.
+        if leaf != bytes(stored_leaf):
             raise _Failed(index, "entry bytes do not match their leaf hash")
-        if chain != stored_chain:
+        if chain != bytes(stored_chain):
             raise _Failed(index, "chain hash does not follow from the previous entry")
         computed.extend(nodes)
         problem = roots.problem(replay)
@@ -103,23 +156,40 @@ def _replay_batch(rows: list[tuple[int, bytes, bytes, bytes]], replay: Replay, r
             raise _Failed(roots.matched, problem)
 
 
-def _replay(session: Session, roots: RootCheck, batch: int) -> int:
+def _batches(session: Session, batch_size: int) -> Generator[_Batch]:
+    """The log's entries in batches, in index order."""
+    bind = session.get_bind()
+    if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
+        # On SQLite every transaction takes the one write lock: read on the session's connection.
+        start = 0
+        while (batch := _read_batch(session.connection(), start, batch_size)).rows:
+            yield batch
+            start = batch.end
+        return
+    # Batches are read on a second connection, one ahead, so the database works while the caller
+    # hashes: reading costs as much as hashing. The log only grows, so the reader's newer
+    # snapshot holds at least what the session sees.
+    with bind.connect() as reader, ThreadPoolExecutor(1, thread_name_prefix="ledger-audit") as pool:
+        pending = pool.submit(_read_batch, reader, 0, batch_size)
+        while (batch := pending.result()).rows:
+            pending = pool.submit(_read_batch, reader, batch.end, batch_size)
+            yield batch
+
+
+def _replay(session: Session, roots: RootCheck, batch_size: int) -> int:
     """Replay every entry against the stored hashes, nodes and signed roots; return the size."""
     replay = Replay()
-    while True:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry, LedgerEntry.leaf_hash, LedgerEntry.chain_hash)
-            .where(LedgerEntry.seq >= replay.size).order_by(LedgerEntry.seq).limit(batch)).all()
-        if not rows:
-            return replay.size
-        start, computed = replay.size, list[StoredNode]()
-        try:
-            _replay_batch(rows, replay, roots, computed)  # type: ignore[arg-type]
-        except _Failed as failure:
-            # A node damaged before the failing entry is the earlier fault.
-            _check_nodes(session, start, computed)
-            raise failure from None
-        _check_nodes(session, start, computed)
+    with contextlib.closing(_batches(session, batch_size)) as batches:
+        for batch in batches:
+            computed = list[StoredNode]()
+            try:
+                _replay_batch(batch.rows, replay, roots, computed)
+            except _Failed as failure:
+                # A node damaged before the failing entry is the earlier fault.
+                _check_nodes(session.connection(), batch, replay.size, computed)
+                raise failure from None
+            _check_nodes(session.connection(), batch, replay.size, computed)
+    return replay.size
 
 
 def verify(session: Session, *, config: LogConfig | None = None, batch: int = 8192) -> VerifyReport:

@@ -8,7 +8,7 @@ the checkpoint folder, which stands in for write-once storage outside the databa
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -47,7 +47,11 @@ def checkpoint_due(*, size: int, covered: int, covered_at: datetime | None, conf
         return False
     if size - covered >= config.every_entries:
         return True
-    return covered_at is not None and ((now or utcnow()) - covered_at).total_seconds() >= config.every_s
+    if covered_at is None:
+        return False
+    if covered_at.tzinfo is None:  # SQLite keeps no time zone; AURA stores UTC
+        covered_at = covered_at.replace(tzinfo=UTC)
+    return ((now or utcnow()) - covered_at).total_seconds() >= config.every_s
 
 
 def publish_checkpoint(session: Session, *, config: LogConfig | None = None) -> LedgerCheckpoint | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from services.ledger.audit import VerifyReport, verify
@@ -50,17 +51,27 @@ class _LogState:
     covered_at: datetime | None
 
 
-def _log_state(session: Session, submission_id: str) -> _LogState:
-    # One round trip for everything an append reads under the lock.
-    last = select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)
-    latest = select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
-    last_seq, head, existing, covered, covered_at = session.execute(select(
-        last.with_only_columns(LedgerEntry.seq).scalar_subquery(),
-        last.with_only_columns(LedgerEntry.chain_hash).scalar_subquery(),
-        select(LedgerEntry.seq).where(LedgerEntry.submission_id == submission_id).scalar_subquery(),
-        latest.with_only_columns(LedgerCheckpoint.size).scalar_subquery(),
-        latest.with_only_columns(LedgerCheckpoint.created_at).scalar_subquery(),
-    )).one()
+_entries, _nodes, _checkpoints = (cast(Table, m.__table__) for m in (LedgerEntry, LedgerNode, LedgerCheckpoint))
+_last = select(_entries).order_by(_entries.c.seq.desc()).limit(1)
+_latest = select(_checkpoints).order_by(_checkpoints.c.size.desc()).limit(1)
+# Everything an append reads under the lock, in one round trip. Core statements built once:
+# appends are the hot path, and the ORM's per-statement work would cost more than the SQL.
+_STATE = select(
+    _last.with_only_columns(_entries.c.seq).scalar_subquery(),
+    _last.with_only_columns(_entries.c.chain_hash).scalar_subquery(),
+    select(_entries.c.seq).where(_entries.c.submission_id == bindparam("submission_id")).scalar_subquery(),
+    _latest.with_only_columns(_checkpoints.c.size).scalar_subquery(),
+    _latest.with_only_columns(_checkpoints.c.created_at).scalar_subquery(),
+)
+_EVIDENCE = (select(Decision, Evaluation, Fingerprint)
+             .outerjoin(Evaluation, Evaluation.submission_id == Decision.submission_id)
+             .outerjoin(Fingerprint, Fingerprint.submission_id == Decision.submission_id)
+             .where(Decision.submission_id == bindparam("submission_id")))
+
+
+def _log_state(connection: Connection, submission_id: str) -> _LogState:
+    last_seq, head, existing, covered, covered_at = connection.execute(
+        _STATE, {"submission_id": submission_id}).one()
     return _LogState(size=0 if last_seq is None else last_seq + 1, head=ZERO_HASH if head is None else bytes(head),
                      existing=existing, covered=covered or 0, covered_at=covered_at)
 
@@ -80,27 +91,30 @@ def _store_nodes(session: Session, index: int, leaf: bytes) -> None:
         return siblings[(level, index)]
 
     nodes = perfect_nodes_to_store(index, leaf, get)
-    session.execute(insert(LedgerNode), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
+    session.connection().execute(insert(_nodes), [{"level": n.level, "index": n.index, "hash": n.hash}
+                                                   for n in nodes])
 
 
 def append(session: Session, submission: Submission, *, config: LogConfig | None = None) -> Appended:
     """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
     config = config or log_config()
-    decision = session.get(Decision, submission.id)
-    if decision is None:
+    evidence = session.execute(_EVIDENCE, {"submission_id": submission.id}).one_or_none()
+    if evidence is None:
         raise LookupError(f"submission {submission.id} has no verdict to record")
+    decision, evaluation, fingerprint = evidence
     # Encoded before taking the lock, so the lock is held only for the reads and writes.
-    entry = entry_bytes(submission, decision, evidence_digest(
-        session.get(Evaluation, submission.id), session.get(Fingerprint, submission.id), decision))
+    entry = entry_bytes(submission, decision, evidence_digest(evaluation, fingerprint, decision))
     leaf = leaf_hash(entry)
     lock_for_append(session)
-    state = _log_state(session, submission.id)
+    connection = session.connection()
+    state = _log_state(connection, submission.id)
     if state.existing is not None:
         advance(submission, Status.RECORDED)
         return Appended(index=state.existing, created=False)
     index = state.size
-    session.execute(insert(LedgerEntry).values(seq=index, submission_id=submission.id, entry=entry, leaf_hash=leaf,
-                                               chain_hash=chain_hash(state.head, leaf), created_at=utcnow()))
+    connection.execute(insert(_entries), {"seq": index, "submission_id": submission.id, "entry": entry,
+                                           "leaf_hash": leaf, "chain_hash": chain_hash(state.head, leaf),
+                                           "created_at": utcnow()})
     _store_nodes(session, index, leaf)
     submission.recorded_at = utcnow()
     advance(submission, Status.RECORDED)

@@ -9,9 +9,9 @@ single query. A proof over a million entries is one round trip, not forty.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import Table, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from services.ledger.merkle import HASH_SIZE, NodeReader, consistency_proof, inclusion_proof, range_hash
@@ -22,12 +22,14 @@ NodeKey = tuple[int, int]  # (level, index)
 
 # Key of the PostgreSQL advisory lock that serialises appends (any constant; "AURA" in ASCII).
 APPEND_LOCK_KEY = 0x41555241
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def lock_for_append(session: Session) -> None:
     """Serialise appends: an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already does."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK, {"key": APPEND_LOCK_KEY})
 
 
 class MissingNode(LookupError):
@@ -69,8 +71,9 @@ def fetch_nodes(session: Session, keys: Collection[NodeKey]) -> dict[NodeKey, by
     """The stored hashes of the given (level, index) nodes that exist, in one query."""
     if not keys:
         return {}
-    rows = session.execute(select(LedgerNode.level, LedgerNode.index, LedgerNode.hash)
-                           .where(tuple_(LedgerNode.level, LedgerNode.index).in_(list(keys))))
+    nodes = cast(Table, LedgerNode.__table__)  # Core, not ORM: this runs on every append and every proof
+    rows = session.connection().execute(select(nodes.c.level, nodes.c.index, nodes.c.hash)
+                                        .where(tuple_(nodes.c.level, nodes.c.index).in_(list(keys))))
     return {(level, index): bytes(h) for level, index, h in rows}
 
 
