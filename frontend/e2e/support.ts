@@ -104,11 +104,3 @@ export async function recorded(id: string, timeoutMs = 120_000): Promise<{ verdi
   }
   throw new Error(`submission ${id} not recorded in ${timeoutMs} ms`);
 }
-
-/** Whether the gateway offers a route (FastAPI answers a bare "Not Found" for one it lacks). */
-export async function offers(path: string): Promise<boolean> {
-  const response = await send(baseUrl() + path, { headers: { "X-API-Key": adminKey() } });
-  if (response.status !== 404) return true;
-  const body = (await response.json().catch(() => ({}))) as { detail?: unknown };
-  return body.detail !== "Not Found";
-}

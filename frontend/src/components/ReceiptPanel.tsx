@@ -1,23 +1,18 @@
 // The submission's ledger receipt, and a button that verifies it here, in the browser.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { asString, field, optionalJson } from "../api/pending";
-import { checkReceipt, readReceipt, type ReceiptCheck } from "../lib/receipt";
+import { api, unwrap } from "../api/client";
+import { logKey } from "../api/ledger";
+import { checkReceipt, type ReceiptCheck } from "../lib/receipt";
 import { Empty, ErrorBox, Loading } from "./States";
 
 export function useReceipt(id: string, recorded: boolean) {
   return useQuery({
     queryKey: ["receipt", id],
-    queryFn: () => optionalJson(`/api/v1/submissions/${encodeURIComponent(id)}/receipt`),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/submissions/{submission_id}/receipt", { params: { path: { submission_id: id } } })),
     enabled: recorded,
   });
-}
-
-/** The log's verifier key, for receipts that do not carry it. */
-async function logKey(): Promise<string | null> {
-  const result = await optionalJson("/api/v1/ledger/key");
-  if (!result.available) return null;
-  return typeof result.data === "string" ? result.data : asString(field(result.data, "vkey", "verifier_key", "key"));
 }
 
 export function ReceiptPanel({ id, recorded, ledgerIndex }: { id: string; recorded: boolean; ledgerIndex: number | null }) {
@@ -28,21 +23,12 @@ export function ReceiptPanel({ id, recorded, ledgerIndex }: { id: string; record
   if (!recorded) return <Empty>Not in the ledger yet: the receipt appears once the verdict is recorded.</Empty>;
   if (receipt.isPending) return <Loading what="the receipt" />;
   if (receipt.isError) return <ErrorBox error={receipt.error} what="the receipt" />;
-  if (!receipt.data.available) {
-    return (
-      <Empty>
-        Recorded as ledger entry #{ledgerIndex ?? "?"}. This gateway does not serve receipts yet, so there is no inclusion proof to
-        verify here; the whole log can still be verified on the <a href="/ledger">Ledger</a> page.
-      </Empty>
-    );
-  }
-  const raw = receipt.data.data;
+  const raw = receipt.data;
 
   async function verify() {
     setBusy(true);
     try {
-      const parsed = readReceipt(raw);
-      setCheck(await checkReceipt(parsed, parsed.vkey ?? (await logKey())));
+      setCheck(await checkReceipt(raw, await logKey()));
     } catch (e) {
       setCheck({ error: e instanceof Error ? e.message : String(e) });
     } finally {

@@ -1,6 +1,5 @@
 // Whole-log and consistency checks the Ledger view runs in the browser.
 import { api, unwrap, type Schemas } from "../api/client";
-import { asStrings, field, optionalJson } from "../api/pending";
 import { bytesToHex, hashBytes } from "./encoding";
 import { leafHash, rootOf, verifyConsistency } from "./merkle";
 import { parseCheckpoint, parseNote, type Checkpoint } from "./note";
@@ -48,10 +47,9 @@ export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint:
 export async function checkConsistency(pasted: string, current: Checkpoint): Promise<{ ok: boolean; detail: string }> {
   const old = parseCheckpoint(pasted.includes("\n\n") ? parseNote(pasted).body : pasted);
   if (old.size > current.size) return { ok: false, detail: `the pasted tree (${old.size}) is larger than the log's (${current.size})` };
-  const result = await optionalJson(`/api/v1/ledger/proofs/consistency?from=${old.size}&to=${current.size}`);
-  if (!result.available) return { ok: false, detail: "this gateway does not serve consistency proofs yet" };
-  const hashes = asStrings(result.data) ?? asStrings(field(result.data, "proof", "hashes", "consistency_proof", "path"));
-  if (!hashes) return { ok: false, detail: "the proof response has no list of hashes" };
+  const hashes = unwrap(
+    await api.GET("/api/v1/ledger/proofs/consistency", { params: { query: { from: old.size, to: current.size } } }),
+  ).proof;
   const ok = await verifyConsistency(old.size, current.size, old.root, current.root, hashes.map(hashBytes));
   return {
     ok,

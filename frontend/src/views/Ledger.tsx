@@ -3,8 +3,8 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { api, unwrap, type Schemas } from "../api/client";
-import { asString, field, optionalJson } from "../api/pending";
+import { ApiError, api, unwrap, type Schemas } from "../api/client";
+import { latestCheckpoint, logKey } from "../api/ledger";
 import { Empty, ErrorBox, Loading, QueryView } from "../components/States";
 import { shortHash, shortId, when } from "../lib/format";
 import { allEntries, checkConsistency, checkLog } from "../lib/ledgerChecks";
@@ -15,20 +15,14 @@ const PAGE = 20;
 interface CheckpointInfo {
   note: string;
   checkpoint: Checkpoint;
-  vkey: string | null;
+  vkey: string;
 }
 
 async function loadCheckpoint(): Promise<CheckpointInfo | null> {
-  const result = await optionalJson("/api/v1/ledger/checkpoint");
-  if (!result.available) return null;
-  const note = typeof result.data === "string" ? result.data : asString(field(result.data, "note", "checkpoint", "text"));
-  if (!note) throw new Error("the checkpoint response has no note text");
-  let vkey = asString(field(result.data, "vkey", "verifier_key"));
-  if (!vkey) {
-    const key = await optionalJson("/api/v1/ledger/key");
-    if (key.available) vkey = typeof key.data === "string" ? key.data : asString(field(key.data, "vkey", "verifier_key", "key"));
-  }
-  return { note, checkpoint: parseCheckpoint(parseNote(note).body), vkey };
+  const latest = await latestCheckpoint();
+  if (!latest) return null;
+  // The signed note is parsed here rather than trusting the response's size and root fields.
+  return { note: latest.note, checkpoint: parseCheckpoint(parseNote(latest.note).body), vkey: await logKey() };
 }
 
 export function LedgerView() {
@@ -38,7 +32,7 @@ export function LedgerView() {
       <h1>Ledger</h1>
       <h2>Signed checkpoint</h2>
       <QueryView query={checkpoint} what="the checkpoint">
-        {(cp) => (cp ? <CheckpointPanel info={cp} /> : <Empty>This gateway does not publish checkpoints yet.</Empty>)}
+        {(cp) => (cp ? <CheckpointPanel info={cp} /> : <Empty>No checkpoint has been signed yet: the log publishes one as entries arrive.</Empty>)}
       </QueryView>
       <VerifyPanel checkpoint={checkpoint.data?.checkpoint ?? null} />
       {checkpoint.data && <ConsistencyPanel current={checkpoint.data.checkpoint} />}
@@ -50,7 +44,7 @@ export function LedgerView() {
 function CheckpointPanel({ info }: { info: CheckpointInfo }) {
   const signature = useQuery({
     queryKey: ["checkpoint-signature", info.note, info.vkey],
-    queryFn: () => (info.vkey ? verifyNote(info.note, info.vkey) : null),
+    queryFn: () => verifyNote(info.note, info.vkey),
   });
   return (
     <div className="panel">
@@ -60,18 +54,16 @@ function CheckpointPanel({ info }: { info: CheckpointInfo }) {
       <pre className="note">{info.note}</pre>
       <p role="status">
         {signature.data == null
-          ? "No verifier key published: the signature is checked server-side."
+          ? "Checking the signature…"
           : signature.data.status === "valid"
             ? `✔ Ed25519 signature by ${signature.data.signer} verified in this browser.`
             : signature.data.status === "unsupported"
               ? `This browser cannot check Ed25519 (${signature.data.reason}); the gateway checks it server-side.`
               : `✘ Signature does not verify: ${signature.data.reason}`}
       </p>
-      {info.vkey && (
-        <p className="hint">
-          Verifier key: <code>{info.vkey}</code>
-        </p>
-      )}
+      <p className="hint">
+        Verifier key: <code>{info.vkey}</code>
+      </p>
     </div>
   );
 }
@@ -97,7 +89,8 @@ function VerifyPanel({ checkpoint }: { checkpoint: Checkpoint | null }) {
       {server.data && (
         <p className={`verify-result ${server.data.ok ? "ok" : "bad"}`} role="status">
           {server.data.ok
-            ? `✔ Ledger verified: all ${server.data.size} entries hash and chain correctly.`
+            ? `✔ Ledger verified: all ${server.data.size} entries hash and chain correctly` +
+              (server.data.checkpoints_checked ? `; ${server.data.checkpoints_checked} signed checkpoint(s) match the tree.` : ".")
             : `✘ Ledger broken at entry ${server.data.first_bad_index}: ${server.data.problem}`}
         </p>
       )}
@@ -202,11 +195,14 @@ function Entries() {
 
 async function findEntry(term: string, total: number): Promise<Schemas["LedgerEntryOut"] | null> {
   if (/^\d+$/.test(term)) {
-    const index = Number(term);
-    if (index >= total) return null;
-    const page = unwrap(await api.GET("/api/v1/ledger/entries", { params: { query: { limit: 1, offset: total - 1 - index } } }));
-    return page.items.find((e) => e.index === index) ?? null;
+    try {
+      return unwrap(await api.GET("/api/v1/ledger/entries/{index}", { params: { path: { index: Number(term) } } }));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
   }
+  // No server-side search by id or hash: scan the log (bounded by BROWSER_LIMIT) for a prefix.
   const needle = term.toLowerCase();
   const all = await allEntries(total);
   return all.find((e) => e.submission_id.startsWith(needle) || e.leaf_hash.startsWith(needle) || e.chain_hash.startsWith(needle)) ?? null;

@@ -33,7 +33,7 @@ export function SubmissionView() {
                   onClick={() =>
                     download(
                       `aura-evidence-${s.id}.json`,
-                      evidenceReport(s, receipt.data?.available ? receipt.data.data : null, new Date()),
+                      evidenceReport(s, receipt.data ?? null, new Date()),
                     )
                   }
                 >
