@@ -49,6 +49,7 @@ export function AnalyticsView() {
                     <Bar isAnimationActive={false} dataKey="errors" stackId="v" fill="#f08c00" />
                   </BarChart>
                 </ResponsiveContainer>
+                <figcaption>Verdicts per day (UTC).</figcaption>
               </div>
               <div className="chart">
                 <ResponsiveContainer width="100%" height={240}>
@@ -60,6 +61,7 @@ export function AnalyticsView() {
                     <Line isAnimationActive={false} dataKey="time_to_verdict_p50_s" name="median time to verdict" stroke="#1c7ed6" connectNulls />
                   </LineChart>
                 </ResponsiveContainer>
+                <figcaption>Median seconds from upload to verdict, per day.</figcaption>
               </div>
             </div>
           )
@@ -81,9 +83,10 @@ export function AnalyticsView() {
                       <XAxis type="number" allowDecimals={false} />
                       <YAxis type="category" dataKey="signal" width={120} />
                       <Tooltip />
-                      <Bar isAnimationActive={false} dataKey="count" name="rejections (top reason)" fill="#e03131" />
+                      <Bar isAnimationActive={false} dataKey="count" name="rejections (top reason)" fill="#e03131" maxBarSize={36} />
                     </BarChart>
                   </ResponsiveContainer>
+                  <figcaption>Rejections by the signal ranked first.</figcaption>
                 </div>
                 <div className="chart">
                   <ResponsiveContainer width="100%" height={240}>
@@ -94,10 +97,11 @@ export function AnalyticsView() {
                       <Tooltip />
                       <Legend />
                       {signals.map((s, i) => (
-                        <Bar isAnimationActive={false} key={s} dataKey={s} stackId="s" fill={PALETTE[i % PALETTE.length]} />
+                        <Bar isAnimationActive={false} key={s} dataKey={s} stackId="s" fill={PALETTE[i % PALETTE.length]} maxBarSize={48} />
                       ))}
                     </BarChart>
                   </ResponsiveContainer>
+                  <figcaption>Rejections per day, by signal.</figcaption>
                 </div>
               </div>
               <div className="table-wrap">
