@@ -1,0 +1,148 @@
+"""AuraClient: a small Python client of AURA's gateway (submit updates, open rounds, read verdicts)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import httpx
+
+# A submission is finished when its verdict is in the ledger, or when it ended in `error`
+# (which the sweeper may give before the ledger stage ever ran).
+FINISHED_STATUS = "recorded"
+
+
+class AuraError(Exception):
+    """The gateway refused a request: HTTP status, AURA's stable code and its message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"gateway refused ({status} {code}): {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class VerdictTimeout(Exception):
+    """Some submissions had no final verdict within the time allowed."""
+
+    def __init__(self, pending: list[str], finished: dict[str, dict[str, Any]]) -> None:
+        super().__init__(f"no verdict within the time allowed for {len(pending)} submission(s): {', '.join(pending)}")
+        self.pending = pending
+        self.finished = finished
+
+
+def _error_of(response: httpx.Response) -> AuraError:
+    """The gateway's code and message from an error response, whatever shape its body has."""
+    code, message = f"http_{response.status_code}", response.text.strip() or response.reason_phrase
+    try:
+        detail = response.json().get("detail", message)
+    except ValueError:
+        detail = message
+    if isinstance(detail, dict):
+        code, message = str(detail.get("code", code)), str(detail.get("message", detail))
+    elif isinstance(detail, list):  # FastAPI's request validation errors
+        code = "invalid_request"
+        message = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in detail)
+    else:
+        message = str(detail)
+    return AuraError(response.status_code, code, message)
+
+
+class AuraClient:
+    """Talks to one AURA gateway with one API key; `for_key` gives a client sharing the connection."""
+
+    def __init__(self, url: str, key: str, *, timeout: float = 30.0, http: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.key = key
+        self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
+
+    def for_key(self, key: str) -> AuraClient:
+        """The same gateway and connection pool, another key (e.g. a hospital's)."""
+        return AuraClient(self.url, key, http=self._http)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.json()
+
+    def submit(self, data: bytes, *, task: str, round: int, num_examples: int | None = None,
+               idempotency_key: str | None = None, filename: str = "update.safetensors") -> dict[str, Any]:
+        """Submit an update (safetensors bytes) for a round; the submission as the gateway lists it."""
+        form: dict[str, str] = {"task": task, "round": str(round)}
+        if num_examples is not None:
+            form["num_examples"] = str(num_examples)
+        if idempotency_key is not None:
+            form["idempotency_key"] = idempotency_key
+        files = {"file": (filename, data, "application/octet-stream")}
+        result: dict[str, Any] = self._request("POST", "/api/v1/submissions", data=form, files=files)
+        return result
+
+    def submission(self, submission_id: str) -> dict[str, Any]:
+        """One submission with its status, verdict, reasons and evidence."""
+        result: dict[str, Any] = self._request("GET", f"/api/v1/submissions/{submission_id}")
+        return result
+
+    def wait(self, submission_ids: Iterable[str], *, timeout: float, poll: float = 0.25,
+             on_finished: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
+        """Poll until every submission is finished (calling `on_finished` for each); VerdictTimeout otherwise."""
+        pending = list(dict.fromkeys(submission_ids))
+        finished: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for submission_id in list(pending):
+                body = self.submission(submission_id)
+                if body.get("status") == FINISHED_STATUS or body.get("verdict") == "error":
+                    finished[submission_id] = body
+                    pending.remove(submission_id)
+                    if on_finished is not None:
+                        on_finished(submission_id, body)
+            if not pending:
+                break
+            if time.monotonic() >= deadline:
+                raise VerdictTimeout(pending, finished)
+            time.sleep(poll)
+        return finished
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """The registered tasks with their open rounds."""
+        result: list[dict[str, Any]] = self._request("GET", "/api/v1/tasks")
+        return result
+
+    def open_rounds(self, task: str) -> list[int]:
+        """The rounds of `task` that have a registered global model."""
+        for entry in self.tasks():
+            if entry["name"] == task:
+                return [int(r) for r in entry["rounds"]]
+        raise AuraError(404, "unknown_task", f"the gateway knows no task {task!r}")
+
+    def open_round(self, task: str, round: int, data: bytes) -> dict[str, Any]:
+        """Register the global model (safetensors bytes) a round starts from (operator key)."""
+        files = {"file": ("global.safetensors", data, "application/octet-stream")}
+        result: dict[str, Any] = self._request("POST", f"/api/v1/tasks/{task}/rounds/{round}", files=files)
+        return result
+
+    def create_hospital(self, hospital_id: str, name: str) -> str:
+        """Register a hospital (admin key) and return its API key."""
+        return str(self._request("POST", "/api/v1/hospitals", json={"id": hospital_id, "name": name})["api_key"])
+
+    def verify_ledger(self) -> dict[str, Any]:
+        """Recompute the ledger on the gateway; its report (`ok`, `size`, ...)."""
+        result: dict[str, Any] = self._request("POST", "/api/v1/ledger/verify")
+        return result
+
+    def health(self) -> bool:
+        """True when the gateway answers its health check."""
+        try:
+            return self._http.get("/api/v1/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET any API path (operator tools, tests)."""
+        return self._request("GET", path, params=params)

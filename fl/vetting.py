@@ -1,0 +1,96 @@
+"""Vetting one round's updates through AURA's gateway: submit each, then wait for the verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fl.identity import HospitalAccount
+from fl.records import Weights
+from fl.sdk import AuraClient, AuraError, VerdictTimeout
+from shared.tensors import dump_arrays
+
+ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An update waiting for its verdict."""
+
+    account: HospitalAccount
+    node_id: int
+    weights: Weights
+    num_examples: int  # after the cap
+
+
+@dataclass(frozen=True)
+class HospitalVerdict:
+    """What AURA (or the strategy, when AURA could not answer) decided about one hospital's update."""
+
+    hospital: str
+    node_id: int | None
+    verdict: str  # accepted | rejected | error | timeout | refused | excluded
+    reason: str
+    submission_id: str | None = None
+    score: float | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """Only an `accepted` verdict lets an update in: everything else fails closed."""
+        return self.verdict == ACCEPTED
+
+
+def top_reason(body: dict[str, Any]) -> str:
+    """The first-ranked reason of a finished submission, or what went wrong with it."""
+    decision = body.get("decision") or {}
+    reasons = decision.get("reasons") or []
+    if reasons:
+        return str(reasons[0].get("text", ""))
+    return str(body.get("last_error") or f"status {body.get('status')}, no reasons")
+
+
+def vet(client: AuraClient, task: str, aura_round: int, candidates: Sequence[Candidate], *, timeout: float,
+        idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None
+        ) -> list[HospitalVerdict]:
+    """Submit every candidate (in the given order) with its hospital's key and collect the verdicts."""
+    verdicts: list[HospitalVerdict] = []
+    submitted: dict[str, Candidate] = {}
+
+    def done(verdict: HospitalVerdict) -> None:
+        verdicts.append(verdict)
+        if on_verdict is not None:
+            on_verdict(verdict)
+
+    # One at a time and in a fixed order: AURA compares an update with the round's earlier
+    # submissions, so a fixed order makes the verdicts reproducible.
+    for c in candidates:
+        try:
+            body = client.for_key(c.account.key).submit(
+                dump_arrays(c.weights), task=task, round=aura_round, num_examples=c.num_examples,
+                idempotency_key=f"{idempotency_prefix}:{c.account.name}")
+        except (AuraError, OSError) as exc:  # OSError: the gateway is unreachable
+            done(HospitalVerdict(c.account.name, c.node_id, "refused", str(exc)))
+            continue
+        submitted[body["id"]] = c
+
+    def finished(submission_id: str, body: dict[str, Any]) -> None:
+        c = submitted[submission_id]
+        score = (body.get("decision") or {}).get("score")
+        done(HospitalVerdict(c.account.name, c.node_id, str(body.get("verdict") or "error"), top_reason(body),
+                             submission_id, float(score) if score is not None else None))
+
+    try:
+        client.wait(submitted, timeout=timeout, on_finished=finished)
+    except VerdictTimeout as exc:
+        for submission_id in exc.pending:
+            c = submitted[submission_id]
+            done(HospitalVerdict(c.account.name, c.node_id, "timeout",
+                                 f"no verdict within {timeout:.0f} s; kept out", submission_id))
+    except (AuraError, OSError) as exc:
+        seen = {v.submission_id for v in verdicts}
+        for submission_id, c in submitted.items():
+            if submission_id not in seen:
+                done(HospitalVerdict(c.account.name, c.node_id, "error", f"could not read the verdict: {exc}",
+                                     submission_id))
+    return verdicts
