@@ -1,11 +1,12 @@
 // Runs: federated runs started through the API, per-round accuracy of AURA against a plain
 // aggregate, accepted hospitals per round, and the resulting model. The /runs API is being built
 // alongside the dashboard; until the gateway offers it this view says so.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { asString, field, optionalJson } from "../api/pending";
-import { Empty, ErrorBox, QueryView } from "../components/States";
+import { asNumber, asString, field, optionalJson } from "../api/pending";
+import { Empty, QueryView } from "../components/States";
 import { percent, when } from "../lib/format";
+import { RunStart } from "./RunStart";
 import { roundsOf, type RunRound } from "./runsData";
 
 interface RunRow {
@@ -14,6 +15,7 @@ interface RunRow {
   created_at: string | null;
   error: string | null;
   rounds: RunRound[];
+  progress: string | null;
   raw: unknown;
 }
 
@@ -24,8 +26,15 @@ function readRun(raw: unknown): RunRow {
     created_at: asString(field(raw, "created_at")),
     error: asString(field(raw, "error")),
     rounds: roundsOf(field(raw, "results")),
+    progress: progressOf(field(field(raw, "results"), "progress")),
     raw,
   };
+}
+
+function progressOf(progress: unknown): string | null {
+  const round = asNumber(field(progress, "round"));
+  const of = asNumber(field(progress, "of"));
+  return round !== null && of !== null ? `round ${round} of ${of}` : null;
 }
 
 async function listRuns(): Promise<RunRow[] | null> {
@@ -36,12 +45,7 @@ async function listRuns(): Promise<RunRow[] | null> {
 }
 
 export function RunsView() {
-  const client = useQueryClient();
   const runs = useQuery({ queryKey: ["runs"], queryFn: listRuns, refetchInterval: 3_000 });
-  const start = useMutation({
-    mutationFn: () => optionalJson("/api/v1/runs", "POST", {}),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["runs"] }),
-  });
   return (
     <section>
       <h1>Runs</h1>
@@ -54,10 +58,7 @@ export function RunsView() {
             </Empty>
           ) : (
             <>
-              <button type="button" onClick={() => start.mutate()} disabled={start.isPending}>
-                Start a run
-              </button>
-              {start.isError && <ErrorBox error={start.error} what="the new run" />}
+              <RunStart />
               {list.length === 0 ? <Empty>No runs yet.</Empty> : list.map((r) => <RunCard key={r.id} run={r} />)}
             </>
           )
@@ -73,7 +74,10 @@ function RunCard({ run }: { run: RunRow }) {
     <article className="panel run">
       <h2>
         Run <code>{run.id.slice(0, 8)}</code> <span className={`badge status-${run.status}`}>{run.status}</span>{" "}
-        <span className="muted">{when(run.created_at)}</span>
+        <span className="muted">
+          {when(run.created_at)}
+          {run.progress && run.status !== "done" ? ` · ${run.progress}` : ""}
+        </span>
       </h2>
       {run.error && <p className="state error">{run.error}</p>}
       {run.rounds.length === 0 ? (
