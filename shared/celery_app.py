@@ -56,9 +56,7 @@ def make_app(settings: Settings | None = None) -> Celery:
                    "processed_folder": str(folder / "processed"), "store_processed": False,
                    "control_folder": str(folder / "control")}
     else:
-        # visibility_timeout (Redis): an unacked message goes back to the queue after this long.
-        # It must exceed the longest task time limit, or a slow task would run twice at once.
-        options = {"visibility_timeout": 3600}
+        options = {"visibility_timeout": settings.broker_visibility_timeout_s}
     app.conf.update(
         broker_transport_options=options,
         # Each queue on its own exchange and key: queues declared without them all share the

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Reliability: a submission not decided within stuck_after_s is re-queued by the sweeper;
     # after max_attempts it gets an `error` verdict so it never hangs forever.
     stuck_after_s: float = 120.0
+    # Redis only: a message a worker took but never acked (the worker died) is handed out again
+    # after this long. It must exceed the longest task time limit (150 s), or a slow task would
+    # run twice at once; the sweeper covers anything the broker itself loses.
+    broker_visibility_timeout_s: float = 3600.0
     max_attempts: int = 3
     sweep_interval_s: float = 10.0
 

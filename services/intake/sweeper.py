@@ -23,6 +23,7 @@ from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+SWEEP_BATCH = 500
 RESUME_AT = {
     Status.QUEUED: Queue.EVALUATE,
     Status.EVALUATED: Queue.FINGERPRINT,
@@ -60,13 +61,25 @@ def sweep(now: datetime | None = None, on: Celery | None = None) -> SweepReport:
     cutoff = now - timedelta(seconds=settings.stuck_after_s)
     report = SweepReport()
     to_send: list[tuple[str, Queue]] = []
+    while True:  # in batches, so a backlog of any size is swept in one call
+        batch = _sweep_batch(settings.max_attempts, cutoff, now, report)
+        to_send += batch
+        if len(batch) < SWEEP_BATCH:
+            break
+    for submission_id, start in to_send:  # after the commits, like intake
+        vetting_chain(submission_id, start, on).apply_async()
+    return report
+
+
+def _sweep_batch(max_attempts: int, cutoff: datetime, now: datetime, report: SweepReport) -> list[tuple[str, Queue]]:
+    to_send: list[tuple[str, Queue]] = []
     with session_scope() as session:
         stuck = session.scalars(
             select(Submission).where(Submission.status != Status.RECORDED, Submission.updated_at < cutoff)
-            .order_by(Submission.updated_at).limit(500).with_for_update(skip_locked=True)
+            .order_by(Submission.updated_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)
         )
         for submission in stuck:
-            if submission.status != Status.DECIDED and submission.attempts >= settings.max_attempts:
+            if submission.status != Status.DECIDED and submission.attempts >= max_attempts:
                 _give_up(submission, session)
                 report.errored.append(submission.id)
             else:
@@ -74,9 +87,7 @@ def sweep(now: datetime | None = None, on: Celery | None = None) -> SweepReport:
             submission.attempts += 1
             submission.updated_at = now
             to_send.append((submission.id, RESUME_AT[Status(submission.status)]))
-    for submission_id, start in to_send:  # after the commit, like intake
-        vetting_chain(submission_id, start, on).apply_async()
-    return report
+    return to_send
 
 
 def run_forever() -> None:
