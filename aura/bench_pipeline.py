@@ -26,23 +26,9 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
+from shared.db import create_database, drop_database
+
 HOSPITALS = 8  # a federation's size: each round has this many updates (detector peers)
-
-
-def _fresh_database(server_url: str) -> str:
-    name = f"aura_bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(server_url: str, url: str) -> None:
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _updates(n: int) -> list[bytes]:
@@ -192,7 +178,7 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
     results: dict[str, Any] = {"updates": updates, "worker_concurrency": 2, "hospitals_per_round": HOSPITALS}
     broker = redis_server.rsplit("/", 1)[0] + "/13"
     for phase in PHASES:
-        db = _fresh_database(pg_server)
+        db = create_database(pg_server, "aura_bench")
         redis.Redis.from_url(broker).flushdb()
         env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": f"/tmp/aura-bench-{phase}",
                "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
@@ -201,7 +187,7 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
                                      env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
             results.update(json.loads(figures.strip().splitlines()[-1]))
         finally:
-            _drop_database(pg_server, db)
+            drop_database(pg_server, db)
     results["pipeline_efficiency"] = results["vetted_per_s"] / results["empty_chain_per_s"]
     results["broker"] = "redis " + _server_version_redis(redis_server)
     results["database"] = "postgresql " + _server_version_pg(pg_server)

@@ -25,6 +25,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from shared.db import create_database, drop_database
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # lets tests import tests.support under --import-mode=importlib
     sys.path.insert(0, str(ROOT))
@@ -57,23 +59,6 @@ def _service_urls() -> tuple[str, str]:
     )
 
 
-def _fresh_database(admin_url: str) -> str:
-    name = f"aura_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return str(sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-
-
-def _drop_database(admin_url: str, url: str) -> None:
-    name = sa.engine.make_url(url).database
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def _fresh_redis(base: str) -> str:
     # A Redis database index of our own (1-15, picked by process id) keeps parallel test
     # sessions and any running demo from consuming each other's messages.
@@ -85,7 +70,7 @@ def _fresh_redis(base: str) -> str:
 
 
 ADMIN_PG_URL, REDIS_BASE_URL = _service_urls()
-DATABASE_URL = _fresh_database(ADMIN_PG_URL)
+DATABASE_URL = create_database(ADMIN_PG_URL, "aura_test")
 BROKER_URL = _fresh_redis(REDIS_BASE_URL)
 DATA_DIR = Path(tempfile.mkdtemp(prefix="aura-test-"))
 OPERATOR_KEY = "aura_test_admin_" + uuid.uuid4().hex
@@ -105,7 +90,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from shared.db import get_engine
 
         get_engine().dispose()
-        _drop_database(ADMIN_PG_URL, DATABASE_URL)
+        drop_database(ADMIN_PG_URL, DATABASE_URL)
     for container in _containers:
         with contextlib.suppress(Exception):
             container.stop()  # type: ignore[attr-defined]
