@@ -131,6 +131,18 @@ def bench_pipeline(
     run(updates=updates, out=out, pg_server=postgres, redis_server=redis)
 
 
+@bench_app.command("ledger")
+def bench_ledger(
+    appends: Annotated[int, typer.Option(help="verdicts appended through the append function")] = 2000,
+    entries: Annotated[int, typer.Option(help="log size for the verify and proof figures")] = 1_000_000,
+    out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/ledger.json",
+) -> None:
+    """Ledger appends/s vs raw inserts, full verification vs SHA-256, proof times (needs an empty PostgreSQL db)."""
+    from aura.bench_ledger import run
+
+    run(appends=appends, entries=entries, out=out)
+
+
 def main() -> None:
     """Entry point of the `aura` console script."""
     app()

@@ -13,7 +13,7 @@ from services.ledger.audit import VerifyReport, verify
 from services.ledger.checkpoints import checkpoint_due, publish_locked
 from services.ledger.entry import ZERO_HASH, chain_hash, entry_bytes, evidence_digest, leaf_hash
 from services.ledger.keys import LogConfig, log_config
-from services.ledger.merkle import perfect_nodes_to_store
+from services.ledger.merkle import StoredNode, perfect_nodes_to_store
 from services.ledger.store import APPEND_LOCK_KEY, MissingNode, fetch_nodes, lock_for_append
 from shared.models import (
     Decision,
@@ -29,7 +29,8 @@ from shared.models import (
 from shared.stage import advance
 
 # verify and its report live in audit; re-exported because callers know the ledger as this module.
-__all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_submission", "lock_for_append", "verify"]
+__all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_entry", "append_submission",
+           "lock_for_append", "verdict_entry", "verify"]
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,32 @@ def _log_state(connection: Connection, submission_id: str) -> _LogState:
                      existing=existing, covered=covered or 0, covered_at=covered_at)
 
 
-def _store_nodes(session: Session, index: int, leaf: bytes) -> None:
+@dataclass(frozen=True)
+class _Frontier:
+    """The last node this process saw completed at each level, valid while the log is at (size, head)."""
+
+    size: int
+    head: bytes
+    last: dict[int, tuple[int, bytes]]  # level -> (index, hash)
+
+
+# Per database. A log that still has the size and chain head this process left it at has not
+# been written since (the chain head commits to every entry), so the left siblings the next leaf
+# needs are known without a query: with one writer, appends never read nodes.
+_frontiers: dict[str, _Frontier] = {}
+
+
+def _store_nodes(connection: Connection, index: int, leaf: bytes, known: dict[int, tuple[int, bytes]]) \
+        -> list[StoredNode]:
     # The new leaf completes one node per trailing one bit of its index; the left siblings it
-    # needs are read in one query.
+    # needs come from `known` or else from one query.
     wanted, level, i = [], 0, index
     while i & 1:
         wanted.append((level, i - 1))
         level, i = level + 1, i >> 1
-    siblings = fetch_nodes(session, wanted)
+    siblings = {(lvl, j): known[lvl][1] for lvl, j in wanted if lvl in known and known[lvl][0] == j}
+    if len(siblings) < len(wanted):
+        siblings |= fetch_nodes(connection, [key for key in wanted if key not in siblings])
 
     def get(level: int, index: int) -> bytes:
         if (level, index) not in siblings:
@@ -91,37 +110,50 @@ def _store_nodes(session: Session, index: int, leaf: bytes) -> None:
         return siblings[(level, index)]
 
     nodes = perfect_nodes_to_store(index, leaf, get)
-    session.connection().execute(insert(_nodes), [{"level": n.level, "index": n.index, "hash": n.hash}
-                                                   for n in nodes])
+    connection.execute(insert(_nodes), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
+    return nodes
 
 
-def append(session: Session, submission: Submission, *, config: LogConfig | None = None) -> Appended:
-    """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
-    config = config or log_config()
+def verdict_entry(session: Session, submission: Submission) -> bytes:
+    """The canonical entry bytes of the submission's verdict, from the rows the earlier stages wrote."""
     evidence = session.execute(_EVIDENCE, {"submission_id": submission.id}).one_or_none()
     if evidence is None:
         raise LookupError(f"submission {submission.id} has no verdict to record")
     decision, evaluation, fingerprint = evidence
-    # Encoded before taking the lock, so the lock is held only for the reads and writes.
-    entry = entry_bytes(submission, decision, evidence_digest(evaluation, fingerprint, decision))
-    leaf = leaf_hash(entry)
+    return entry_bytes(submission, decision, evidence_digest(evaluation, fingerprint, decision))
+
+
+def append_entry(session: Session, submission_id: str, entry: bytes, *, config: LogConfig) -> Appended:
+    """Add an entry for the submission to the log (once): hash chain, Merkle nodes, checkpoint when due."""
+    leaf = leaf_hash(entry)  # before the lock, which is held only for the reads and writes
     lock_for_append(session)
     connection = session.connection()
-    state = _log_state(connection, submission.id)
+    state = _log_state(connection, submission_id)
     if state.existing is not None:
-        advance(submission, Status.RECORDED)
         return Appended(index=state.existing, created=False)
-    index = state.size
-    connection.execute(insert(_entries), {"seq": index, "submission_id": submission.id, "entry": entry,
-                                           "leaf_hash": leaf, "chain_hash": chain_hash(state.head, leaf),
-                                           "created_at": utcnow()})
-    _store_nodes(session, index, leaf)
-    submission.recorded_at = utcnow()
-    advance(submission, Status.RECORDED)
+    index, head = state.size, chain_hash(state.head, leaf)
+    connection.execute(insert(_entries), {"seq": index, "submission_id": submission_id, "entry": entry,
+                                           "leaf_hash": leaf, "chain_hash": head, "created_at": utcnow()})
+    database = connection.engine.url.render_as_string()
+    cached = _frontiers.get(database)
+    known = cached.last if cached is not None and (cached.size, cached.head) == (state.size, state.head) else {}
+    nodes = _store_nodes(connection, index, leaf, known)
+    # Set while holding the lock; if this transaction rolls back, the log stays at the old size
+    # and head, the entry does not match, and the next append reads the nodes.
+    _frontiers[database] = _Frontier(index + 1, head, known | {n.level: (n.index, n.hash) for n in nodes})
     if checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config):
         published = publish_locked(session, config=config, size=index + 1)
         return Appended(index=index, created=True, checkpoint_size=published.size if published else None)
     return Appended(index=index, created=True, uncovered=True)
+
+
+def append(session: Session, submission: Submission, *, config: LogConfig | None = None) -> Appended:
+    """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
+    appended = append_entry(session, submission.id, verdict_entry(session, submission), config=config or log_config())
+    if appended.created:
+        submission.recorded_at = utcnow()
+    advance(submission, Status.RECORDED)
+    return appended
 
 
 def append_submission(session: Session, submission: Submission) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, func, select, text, tuple_
+from sqlalchemy import Connection, Table, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from services.ledger.merkle import HASH_SIZE, NodeReader, consistency_proof, inclusion_proof, range_hash
@@ -67,13 +67,14 @@ class _Fetched:
         return self.nodes[key]
 
 
-def fetch_nodes(session: Session, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+def fetch_nodes(db: Session | Connection, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
     """The stored hashes of the given (level, index) nodes that exist, in one query."""
     if not keys:
         return {}
-    nodes = cast(Table, LedgerNode.__table__)  # Core, not ORM: this runs on every append and every proof
-    rows = session.connection().execute(select(nodes.c.level, nodes.c.index, nodes.c.hash)
-                                        .where(tuple_(nodes.c.level, nodes.c.index).in_(list(keys))))
+    nodes = cast(Table, LedgerNode.__table__)  # Core, not ORM: this runs on appends and every proof
+    connection = db.connection() if isinstance(db, Session) else db
+    rows = connection.execute(select(nodes.c.level, nodes.c.index, nodes.c.hash)
+                              .where(tuple_(nodes.c.level, nodes.c.index).in_(list(keys))))
     return {(level, index): bytes(h) for level, index, h in rows}
 
 

@@ -72,3 +72,14 @@ def test_a_proof_over_the_stored_tree_costs_one_query(engine, log):
         consistency(session, 13, 45)
 
     assert len(statements) == 2
+
+
+def test_a_lone_writer_appends_without_reading_nodes(engine, log):
+    ids = add_verdicts(engine, 9)
+    append_all(engine, ids[:3], log)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    append_all(engine, ids[3:], log)
+
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "ledger_nodes" in s]
