@@ -1,0 +1,133 @@
+"""Federated runs started through the API: start one, follow it, download its model.
+
+A run executes in a child process (`python -m fl.run_worker`), not in a Celery task: it lasts
+minutes, may start Flower's Ray engine (which wants a process of its own, not a prefork child),
+and waits on the vetting workers for every round, so running it on their pool could starve or
+deadlock the very pipeline it needs. A process per run needs no extra queue or worker to deploy;
+its state lives in its `runs` row, which it updates after every round.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from services.gateway.auth import require
+from services.gateway.deps import SessionDep
+from shared.blobstore import BlobStore
+from shared.models import Role, Run
+from shared.settings import get_settings
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
+
+
+class AttackIn(BaseModel):
+    """One attacking hospital."""
+
+    hospital: str = Field(examples=["switzerland"])
+    attack: str = Field(examples=["scaling"])
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunIn(BaseModel):
+    """A federated run to start (FLamby's Fed-Heart-Disease protocol by default)."""
+
+    task: str = "heart-logreg"
+    hospitals: Literal[4, 8, 12] = 4  # the four centres, or each cut into 2 or 3 hospitals
+    rounds: int = Field(15, ge=1, le=200)
+    local_steps: int = Field(100, ge=1, le=10_000)
+    seed: int = 42
+    strategy: str = "fedavg"
+    attacks: list[AttackIn] = Field(default_factory=list)
+    vetted: bool = True  # through AURA; False runs plain Flower for comparison
+    runner: Literal["inprocess", "simulation"] = "inprocess"
+
+
+class RunOut(BaseModel):
+    """A run: its configuration, status and results so far."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    status: str
+    config: dict[str, Any]
+    results: dict[str, Any]
+    model_sha256: str | None
+    error: str | None
+    created_at: Any
+    updated_at: Any
+
+
+class RunPage(BaseModel):
+    """One page of runs, newest first."""
+
+    total: int
+    items: list[RunOut]
+
+
+def _federation(body: RunIn) -> dict[str, Any]:
+    """Validate the request as a federation config; 422 with the reason otherwise."""
+    import json
+
+    from fl.config import AttackSpec, FederationConfig
+
+    try:
+        config = FederationConfig(task=body.task, rounds=body.rounds, local_steps=body.local_steps, seed=body.seed,
+                                  split=body.hospitals // 4, strategy=body.strategy,
+                                  attacks=tuple(AttackSpec(a.hospital, a.attack, a.params) for a in body.attacks))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HTTPException(422, {"code": "invalid_run", "message": str(exc)}) from exc
+    result: dict[str, Any] = json.loads(config.to_json())
+    return result
+
+
+@router.post("", response_model=RunOut, status_code=status.HTTP_201_CREATED)
+def start_run(body: RunIn, request: Request, session: SessionDep) -> Run:
+    """Start a federated run; it proceeds in the background (follow it with GET /api/v1/runs/{id})."""
+    row = Run(status="pending", config={"federation": _federation(body), "vetted": body.vetted,
+                                        "runner": body.runner}, results={})
+    session.add(row)
+    session.commit()  # the child reads the row: it must be there before the child starts
+    logs = get_settings().data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    gateway_url = str(request.base_url).rstrip("/")
+    with open(logs / f"run-{row.id}.log", "ab") as out:
+        subprocess.Popen([sys.executable, "-m", "fl.run_worker", row.id, gateway_url],
+                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return row
+
+
+@router.get("", response_model=RunPage)
+def list_runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+              offset: Annotated[int, Query(ge=0)] = 0) -> RunPage:
+    """Runs, newest first, with their progress."""
+    total = session.scalar(select(func.count()).select_from(Run)) or 0
+    rows = session.scalars(select(Run).order_by(Run.created_at.desc(), Run.id).limit(limit).offset(offset))
+    return RunPage(total=total, items=[RunOut.model_validate(r) for r in rows])
+
+
+@router.get("/{run_id}", response_model=RunOut)
+def get_run(run_id: str, session: SessionDep) -> Run:
+    """One run: status, per-round accuracies (with AURA and the plain aggregate) and accepted hospitals."""
+    row = session.get(Run, run_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id}")
+    return row
+
+
+@router.get("/{run_id}/model", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}, 404: {}, 409: {}})
+def get_run_model(run_id: str, session: SessionDep) -> Response:
+    """The run's final global model as safetensors."""
+    row = session.get(Run, run_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id}")
+    if row.model_sha256 is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"run {run_id} is {row.status}; it has no model yet")
+    return Response(BlobStore().get(row.model_sha256), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="run-{run_id}.safetensors"',
+                             "X-Model-SHA256": row.model_sha256})

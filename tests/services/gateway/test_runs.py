@@ -1,0 +1,64 @@
+"""The run API: start a vetted federation over HTTP, follow its rounds, download its model."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from shared.modeltask.registry import get_task
+from shared.tensors import load_arrays, parse_header
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_finished(gateway: str, headers: dict[str, str], run_id: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{gateway}/api/v1/runs/{run_id}", headers=headers, timeout=10).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} not finished within {timeout}s: {body}")
+
+
+def test_a_run_started_over_http_reports_its_rounds_and_serves_its_model(gateway, worker, operator_headers):
+    request = {"rounds": 2, "local_steps": 10, "attacks": [{"hospital": "switzerland", "attack": "scaling"}]}
+
+    created = httpx.post(f"{gateway}/api/v1/runs", json=request, headers=operator_headers, timeout=30)
+
+    assert created.status_code == 201, created.text
+    run = _wait_finished(gateway, operator_headers, created.json()["id"])
+    assert run["status"] == "done", run["error"]
+    rounds = run["results"]["rounds"]
+    assert [r["round"] for r in rounds] == [1, 2]
+    for r in rounds:
+        assert sorted(r["accepted"]) == ["cleveland", "hungary", "va-long-beach"], r["verdicts"]
+        assert r["plain_accuracy"] is not None and 0 <= r["accuracy"] <= 1
+    assert run["results"]["final_metrics"]["pooled_accuracy"] == rounds[-1]["accuracy"]
+    assert "plain_final_metrics" in run["results"]
+    model = httpx.get(f"{gateway}/api/v1/runs/{run['id']}/model", headers=operator_headers, timeout=30)
+    assert model.status_code == 200
+    arrays = load_arrays(model.content, parse_header(model.content, max_header_bytes=65536))
+    assert {k: list(v.shape) for k, v in arrays.items()} == {
+        t.name: list(t.shape) for t in get_task("heart-logreg").schema.tensors}
+    listed = httpx.get(f"{gateway}/api/v1/runs", headers=operator_headers, timeout=10).json()
+    assert run["id"] in [item["id"] for item in listed["items"]]
+
+
+def test_a_run_naming_an_unknown_attacker_is_refused(gateway, operator_headers):
+    request = {"rounds": 1, "attacks": [{"hospital": "atlantis", "attack": "sign-flip"}]}
+
+    response = httpx.post(f"{gateway}/api/v1/runs", json=request, headers=operator_headers, timeout=30)
+
+    assert response.status_code == 422
+    assert "atlantis" in response.json()["detail"]["message"]
+
+
+def test_hospital_keys_cannot_start_or_read_runs(gateway, new_hospital):
+    hospital = new_hospital()
+
+    assert httpx.post(f"{gateway}/api/v1/runs", json={}, headers=hospital.headers, timeout=30).status_code == 403
+    assert httpx.get(f"{gateway}/api/v1/runs", headers=hospital.headers, timeout=30).status_code == 403
