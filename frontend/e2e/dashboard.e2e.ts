@@ -174,6 +174,21 @@ describe("the operators' dashboard", () => {
     await page.close();
   });
 
+  it("starts a short federated run with an attacker and charts AURA against the plain aggregate", async (ctx) => {
+    const probe = await fetch(`${baseUrl()}/api/v1/runs`, { headers: { "X-API-Key": adminKey() } });
+    if (probe.status === 404) ctx.skip(); // the runs API is not in this gateway
+    const page = await signedIn(browser, adminKey(), "/runs");
+    await page.getByLabel("Rounds").fill("2");
+    await page.getByLabel("Attacking hospital").selectOption("switzerland");
+    await page.getByLabel("Attack", { exact: true }).selectOption("scaling");
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.locator("article.run").first().waitFor();
+    await page.getByRole("link", { name: "Download model" }).waitFor({ timeout: 170_000 });
+    await expect(page.locator("article.run").first().innerText()).resolves.toMatch(/Final accuracy: AURA \d/);
+    await screenshot(page, "13-runs");
+    await page.close();
+  }, 200_000);
+
   it("serves deep links to the dashboard and keeps the API's 404s", async () => {
     const deep = await fetch(`${baseUrl()}/submissions/${attackId}`);
     expect(deep.status).toBe(200);

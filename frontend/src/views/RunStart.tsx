@@ -31,7 +31,7 @@ export function RunStart() {
       </label>
       <label>
         Attacking hospital
-        <select value={attacker} onChange={(e) => setAttacker(e.target.value)}>
+        <select aria-label="Attacking hospital" value={attacker} onChange={(e) => setAttacker(e.target.value)}>
           <option value="">none (all honest)</option>
           {HOSPITALS.map((h) => (
             <option key={h}>{h}</option>
@@ -41,7 +41,7 @@ export function RunStart() {
       {attacker && (
         <label>
           Attack
-          <select value={attack} onChange={(e) => setAttack(e.target.value)}>
+          <select aria-label="Attack" value={attack} onChange={(e) => setAttack(e.target.value)}>
             {ATTACKS.map((a) => (
               <option key={a}>{a}</option>
             ))}
