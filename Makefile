@@ -31,6 +31,9 @@ tools:
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
 
 demo: install frontend
+	$(BIN)/aura demo
+
+up: install frontend
 	$(BIN)/aura up
 
 bench: install

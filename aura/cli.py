@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -74,22 +74,12 @@ def up(
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
 ) -> None:
     """Run the gateway, a worker for all queues and the sweeper on this machine until Ctrl-C."""
-    from aura.processes import gateway_cmd, spawn, sweeper_cmd, worker_cmd
-    from services.gateway.auth import ensure_key
-    from shared.bootstrap import prepare
-    from shared.db import session_scope
-    from shared.models import Role
+    from aura.stack import start_stack
 
     settings = get_settings()
-    prepare()
-    key = settings.bootstrap_operator_key or "aura_admin_" + secrets.token_urlsafe(24)
-    with session_scope() as session:
-        ensure_key(session, key, Role.ADMIN)
-    env = {"AURA_BOOTSTRAP_OPERATOR_KEY": key}
-    port = port or settings.gateway_port
-    procs = [spawn(gateway_cmd(settings.gateway_host, port), env), spawn(worker_cmd(concurrency=concurrency), env),
-             spawn(sweeper_cmd(), env)]
-    typer.echo(f"AURA is up: http://{settings.gateway_host}:{port}/  (API docs at /docs)")
+    stack = start_stack(port=port, concurrency=concurrency)
+    procs, key = stack.procs, stack.admin_key
+    typer.echo(f"AURA is up: {stack.url}/  (API docs at /docs)")
     typer.echo(f"database {settings.resolved_database_url}, broker {settings.resolved_broker_url}")
     typer.echo(f"admin key: {key}")
     # SIGTERM (docker stop, a test's terminate) must also stop the children: turn it into the
@@ -106,14 +96,9 @@ def up(
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     """Ask each process to stop, then kill the ones that do not within 10 s."""
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    from aura.stack import stop_processes
+
+    stop_processes(procs)
 
 
 @bench_app.command("pipeline")
@@ -129,6 +114,78 @@ def bench_pipeline(
     from aura.bench_pipeline import run
 
     run(updates=updates, out=out, pg_server=postgres, redis_server=redis)
+
+
+@app.command()
+def demo(
+    rounds: Annotated[int, typer.Option(help="federated rounds (FLamby: 15)")] = 15,
+    local_steps: Annotated[int, typer.Option(help="local SGD steps per round (FLamby: 100)")] = 100,
+    attack: Annotated[str, typer.Option(help="attack name, or none")] = "scaling",
+    attacker: Annotated[list[str] | None, typer.Option(help="attacking hospital (repeat for several)")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="attack parameter NAME=VALUE (JSON value)")] = None,
+    task: Annotated[str, typer.Option(help="model task")] = "heart-logreg",
+    strategy: Annotated[str, typer.Option(help="inner Flower strategy")] = "fedavg",
+    split: Annotated[int, typer.Option(help="hospitals per centre: 1, 2 or 3 (4, 8 or 12 hospitals)")] = 1,
+    seed: Annotated[int, typer.Option(help="run seed (FLamby: 42-46)")] = 42,
+    runner: Annotated[str, typer.Option(help="simulation (Flower's Ray engine) or inprocess")] = "simulation",
+    port: Annotated[int, typer.Option(help="gateway port")] = 0,
+    exit_: Annotated[bool, typer.Option("--exit", help="stop after the summary instead of serving")] = False,
+    summary: Annotated[Path | None, typer.Option(help="write the summary as JSON here")] = None,
+) -> None:
+    """Start AURA and show it vetting a Fed-Heart-Disease federation with an attacking hospital."""
+    import json
+
+    from aura.demo import DemoOptions, demo_config, run_demo
+
+    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in param or [])}
+    try:
+        config = demo_config(task=task, rounds=rounds, local_steps=local_steps, attack=attack,
+                             attackers=attacker or ["switzerland"], seed=seed, split=split, strategy=strategy,
+                             params=params)
+    except (ValueError, KeyError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if runner not in ("simulation", "inprocess"):
+        raise typer.BadParameter(f"unknown runner {runner!r}: simulation or inprocess")
+    run_demo(DemoOptions(config=config, runner=runner, port=port, exit_after=exit_,  # type: ignore[arg-type]
+                         summary_path=summary))
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="the update, one safetensors file", exists=True, dir_okay=False)],
+    task: Annotated[str, typer.Option(help="model task, e.g. heart-mlp")],
+    round_: Annotated[int, typer.Option("--round", help="the round this update belongs to")],
+    key: Annotated[str, typer.Option(envvar="AURA_API_KEY", help="the hospital's API key")] = "",
+    url: Annotated[str, typer.Option(help="gateway URL (default: from AURA settings)")] = "",
+    num_examples: Annotated[int | None, typer.Option(help="examples trained on")] = None,
+    wait: Annotated[float, typer.Option(help="seconds to wait for the verdict (0: do not wait)")] = 0.0,
+) -> None:
+    """Submit a model update to AURA; print the submission (and its verdict with --wait)."""
+    from fl.sdk import AuraClient, AuraError, VerdictTimeout
+
+    if not key:
+        raise typer.BadParameter("no API key: pass --key or set AURA_API_KEY")
+    settings = get_settings()
+    client = AuraClient(url or f"http://{settings.gateway_host}:{settings.gateway_port}", key)
+    try:
+        body = client.submit(file.read_bytes(), task=task, round=round_, num_examples=num_examples)
+        typer.echo(f"submission {body['id']}: {body['status']} (task {task}, round {round_})")
+        if wait > 0:
+            from fl.vetting import top_reason
+
+            done = client.wait([body["id"]], timeout=wait)[body["id"]]
+            typer.echo(f"verdict: {done['verdict']} - {top_reason(done)}")
+    except AuraError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except VerdictTimeout as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        typer.echo(f"error: cannot reach the gateway at {client.url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
 
 
 @bench_app.command("ledger")

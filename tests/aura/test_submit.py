@@ -1,0 +1,45 @@
+"""`aura submit`: an update reaches the gateway, and a refusal shows the gateway's code and message."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.support import trained_update
+
+pytestmark = pytest.mark.integration
+
+
+def _submit(gateway: str, key: str, path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "aura.cli", "submit", str(path), "--task", "heart-mlp", "--url", gateway, *extra]
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, "AURA_API_KEY": key}, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_submit_prints_the_submission_and_waits_for_its_verdict(gateway, worker, new_hospital, new_round, tmp_path):
+    hospital = new_hospital()
+    update = tmp_path / "update.safetensors"
+    update.write_bytes(trained_update(centre="Hungary"))
+
+    done = _submit(gateway, hospital.key, update, "--round", str(new_round()), "--wait", "90")
+
+    assert done.returncode == 0, done.stderr
+    assert "queued" in done.stdout
+    assert "verdict: accepted" in done.stdout
+
+
+def test_a_refused_upload_shows_the_gateways_code_and_message(gateway, new_hospital, tmp_path):
+    hospital = new_hospital()
+    evil = tmp_path / "update.safetensors"
+    evil.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+
+    done = _submit(gateway, hospital.key, evil, "--round", "1")
+
+    assert done.returncode == 1
+    assert "gateway refused (415 pickle_refused)" in done.stderr
+    assert "never opens pickle files" in done.stderr
