@@ -43,8 +43,12 @@ class VerifyReport:
 # Core and plain SQL, not ORM entities: the audit streams every row, and ORM row handling (even
 # bytea-to-bytes conversion) would cost more than the hashing.
 _nodes = cast(Table, LedgerNode.__table__)
-_ENTRIES = text("SELECT seq, entry, leaf_hash, chain_hash FROM ledger_entries WHERE seq >= :start "
-                "ORDER BY seq LIMIT :batch")
+# One bytea per row, entry || leaf hash || chain hash, split here: psycopg2 spends more on each
+# bytea value than on its bytes, and three per row took twice as long to read as one.
+_ENTRIES = text("SELECT seq, octet_length(entry), entry || leaf_hash || chain_hash FROM ledger_entries "
+                "WHERE seq >= :start ORDER BY seq LIMIT :batch")
+_ENTRIES_PLAIN = text("SELECT seq, entry, leaf_hash, chain_hash FROM ledger_entries WHERE seq >= :start "
+                      "ORDER BY seq LIMIT :batch")
 
 
 class _Failed(Exception):
@@ -108,7 +112,11 @@ class _Batch:
 
 
 def _read_batch(connection: Connection, start: int, batch: int) -> _Batch:
-    rows = list(connection.execute(_ENTRIES, {"start": start, "batch": batch}).all())
+    if connection.dialect.name == "postgresql":
+        rows: list[Any] = list(connection.execute(_ENTRIES, {"start": start, "batch": batch}).all())
+    else:  # SQLite's || makes text of blobs
+        rows = [(seq, len(entry), entry + leaf + chain) for seq, entry, leaf, chain in connection.execute(
+            _ENTRIES_PLAIN, {"start": start, "batch": batch})]
     end = rows[-1][0] + 1 if rows else start
     ranges = _node_ranges(start, end, end.bit_length())
     return _Batch(rows, start, end, _stored_digest(connection, ranges) if rows else None)
@@ -138,17 +146,20 @@ def _check_nodes(connection: Connection, batch: _Batch, end: int, computed: list
                                 f"[{first}, {last}] {what}")
 
 
-def _replay_batch(rows: list[tuple[int, bytes, bytes, bytes]], replay: Replay, roots: RootCheck,
+def _replay_batch(rows: list[tuple[int, int, bytes]], replay: Replay, roots: RootCheck,
                   computed: list[StoredNode]) -> None:
-    for seq, entry, stored_leaf, stored_chain in rows:
+    for seq, length, stored in rows:
         index = replay.size
         if seq != index:
             raise _Failed(index, f"entry {index} is missing")
-        leaf, chain, nodes = replay.append(entry)
+        if len(stored) != length + 64:
+            raise _Failed(index, "stored leaf or chain hash is not 32 bytes")
         # bytes(): psycopg2 hands bytea over as memoryviews, which never compare equal to bytes.
-        if leaf != bytes(stored_leaf):
+        stored = bytes(stored)
+        leaf, chain, nodes = replay.append(stored[:length])
+        if leaf != stored[length:length + 32]:
             raise _Failed(index, "entry bytes do not match their leaf hash")
-        if chain != bytes(stored_chain):
+        if chain != stored[length + 32:]:
             raise _Failed(index, "chain hash does not follow from the previous entry")
         computed.extend(nodes)
         problem = roots.problem(replay)
