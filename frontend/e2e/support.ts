@@ -1,6 +1,7 @@
 // What the end-to-end tests share: real updates built by tests/support.py, hospitals and
 // submissions over HTTP, and a Chromium page signed in to the dashboard.
 import { execFileSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -50,16 +51,25 @@ export function update(kind: "honest" | "attack", seed: number): Uint8Array {
 }
 
 /**
- * fetch, retried once on a dropped connection: uvicorn closes idle keep-alive connections after
- * 5 s, and a request written onto one just as it closes fails with EPIPE. Every call here is
- * safe to repeat (re-sending an update returns the existing submission).
+ * One HTTP request on a connection of its own (no keep-alive). uvicorn closes idle keep-alive
+ * connections after 5 s, and building an update takes about that long, so a pooled connection
+ * is often dead by the time the upload is written onto it (EPIPE).
  */
-async function send(url: string, init?: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch {
-    return fetch(url, init);
-  }
+async function send(url: string, init: RequestInit = {}): Promise<Response> {
+  const prepared = new Request(url, init); // serialises FormData/JSON bodies and their content type
+  const body = init.body === undefined ? undefined : Buffer.from(await prepared.arrayBuffer());
+  const headers: Record<string, string> = Object.fromEntries(prepared.headers.entries());
+  if (body) headers["content-length"] = String(body.length);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: prepared.method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 async function json<T>(response: Response): Promise<T> {

@@ -1,7 +1,7 @@
 // The form that starts a federated run: how many rounds, and optionally one attacking hospital.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { optionalJson } from "../api/pending";
+import { api, unwrap } from "../api/client";
 import { ErrorBox } from "../components/States";
 
 // The four Fed-Heart-Disease centres as the runner names them, and the attack suite's names.
@@ -14,8 +14,8 @@ export function RunStart() {
   const [attacker, setAttacker] = useState("");
   const [attack, setAttack] = useState("scaling");
   const start = useMutation({
-    mutationFn: () =>
-      optionalJson("/api/v1/runs", "POST", { rounds, attacks: attacker ? [{ hospital: attacker, attack }] : [] }),
+    mutationFn: async () =>
+      unwrap(await api.POST("/api/v1/runs", { body: { rounds, attacks: attacker ? [{ hospital: attacker, attack }] : [] } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["runs"] }),
   });
   function submit(e: FormEvent) {
