@@ -125,6 +125,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
     console = console or Console()
     _quiet_libraries()
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (nohup, &)
     settings = get_settings()
     port = options.port or settings.gateway_port
     if _port_taken(settings.gateway_host, port):
@@ -158,6 +159,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
             console.print(f"summary written to {options.summary_path}")
         if not options.exit_after:
             console.print("AURA keeps serving; press Ctrl-C to stop.")
+            console.file.flush()  # stdout may be a file or pipe: show the summary now, not at exit
             while stack.alive():
                 time.sleep(0.5)
         return summary
