@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from services.ledger.audit import VerifyReport, verify
@@ -64,15 +64,20 @@ _STATE = select(
     _latest.with_only_columns(_checkpoints.c.size).scalar_subquery(),
     _latest.with_only_columns(_checkpoints.c.created_at).scalar_subquery(),
 )
+_LOCK_AND_STATE = text("SELECT * FROM aura_ledger_append_state(:key, :submission_id)")
 _EVIDENCE = (select(Decision, Evaluation, Fingerprint)
              .outerjoin(Evaluation, Evaluation.submission_id == Decision.submission_id)
              .outerjoin(Fingerprint, Fingerprint.submission_id == Decision.submission_id)
              .where(Decision.submission_id == bindparam("submission_id")))
 
 
-def _log_state(connection: Connection, submission_id: str) -> _LogState:
-    last_seq, head, existing, covered, covered_at = connection.execute(
-        _STATE, {"submission_id": submission_id}).one()
+def _lock_and_read_state(connection: Connection, submission_id: str) -> _LogState:
+    """Take the append lock, then read the log's state (one round trip on PostgreSQL)."""
+    if connection.dialect.name == "postgresql":  # the function is in migration 0003
+        row = connection.execute(_LOCK_AND_STATE, {"key": APPEND_LOCK_KEY, "submission_id": submission_id}).one()
+    else:  # SQLite: BEGIN IMMEDIATE already serialises writers
+        row = connection.execute(_STATE, {"submission_id": submission_id}).one()
+    last_seq, head, existing, covered, covered_at = row
     return _LogState(size=0 if last_seq is None else last_seq + 1, head=ZERO_HASH if head is None else bytes(head),
                      existing=existing, covered=covered or 0, covered_at=covered_at)
 
@@ -126,9 +131,8 @@ def verdict_entry(session: Session, submission: Submission) -> bytes:
 def append_entry(session: Session, submission_id: str, entry: bytes, *, config: LogConfig) -> Appended:
     """Add an entry for the submission to the log (once): hash chain, Merkle nodes, checkpoint when due."""
     leaf = leaf_hash(entry)  # before the lock, which is held only for the reads and writes
-    lock_for_append(session)
     connection = session.connection()
-    state = _log_state(connection, submission_id)
+    state = _lock_and_read_state(connection, submission_id)
     if state.existing is not None:
         return Appended(index=state.existing, created=False)
     index, head = state.size, chain_hash(state.head, leaf)

@@ -58,6 +58,25 @@ def upgrade() -> None:
             FOR EACH STATEMENT EXECUTE FUNCTION aura_ledger_append_only()
         """)
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC")
+    # An append takes the advisory lock and then reads the log's state; one call does both. A
+    # plain `SELECT lock, state` would read with a snapshot taken before the lock was granted;
+    # a VOLATILE function's query takes a fresh one after.
+    op.execute("""
+        CREATE FUNCTION aura_ledger_append_state(lock_key bigint, for_submission varchar)
+        RETURNS TABLE (last_seq integer, head bytea, existing integer, covered integer,
+                       covered_at timestamptz)
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(lock_key);
+            RETURN QUERY SELECT
+                (SELECT e.seq FROM ledger_entries e ORDER BY e.seq DESC LIMIT 1),
+                (SELECT e.chain_hash FROM ledger_entries e ORDER BY e.seq DESC LIMIT 1),
+                (SELECT e.seq FROM ledger_entries e WHERE e.submission_id = for_submission),
+                (SELECT c.size FROM checkpoints c ORDER BY c.size DESC LIMIT 1),
+                (SELECT c.created_at FROM checkpoints c ORDER BY c.size DESC LIMIT 1);
+        END
+        $$
+    """)
 
 
 def downgrade() -> None:
@@ -66,5 +85,6 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute("DROP FUNCTION IF EXISTS aura_ledger_append_only()")
+        op.execute("DROP FUNCTION IF EXISTS aura_ledger_append_state(bigint, varchar)")
     op.drop_table("ledger_nodes")
     op.drop_table("checkpoints")
