@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +30,8 @@ from services.ledger.verify_offline import (
 )
 from shared.models import LedgerCheckpoint
 from tests.services.ledger.rows import add_verdicts, append_all, publishing_every
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -153,3 +158,17 @@ def test_export_without_signed_checkpoints_proves_nothing(engine, log, ids, tmp_
 
     with pytest.raises(VerificationFailed, match="no signed checkpoint"):
         verify_export(folder, log.vkey)
+
+
+def test_cli_verifies_an_export_with_no_database_reachable(engine, log, ids, tmp_path):
+    folder = _export(engine, log, tmp_path / "export")
+    key_file = tmp_path / "log.vkey"
+    key_file.write_text(log.vkey + "\n")
+    nowhere = {**os.environ, "AURA_DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:1/none",
+               "AURA_BROKER_URL": "redis://127.0.0.1:1/0"}
+
+    result = subprocess.run([sys.executable, "-m", "aura.cli", "verify", "export", str(folder), "--key", str(key_file)],
+                            cwd=ROOT, env=nowhere, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 13 entries recomputed")
