@@ -131,6 +131,29 @@ describe("the operators' dashboard", () => {
     await page.close();
   });
 
+  it("lets an admin add a hospital, then issue and revoke its keys", async () => {
+    const id = `ui-${Date.now().toString(36)}`;
+    const page = await signedIn(browser, adminKey(), "/hospitals");
+    const form = page.getByRole("form", { name: "add a hospital" });
+    await form.getByLabel("Id").fill(id);
+    await form.getByLabel("Name").fill("Added from the dashboard");
+    await form.getByRole("button", { name: "Add" }).click();
+    const firstKey = (await page.locator(".newkey code").innerText()).trim();
+    expect(firstKey).toMatch(/^aura_/);
+    await page.getByRole("link", { name: id }).click();
+    await page.getByRole("heading", { name: /Added from the dashboard/ }).waitFor();
+    await page.getByRole("button", { name: "Issue a new key" }).click();
+    const secondKey = (await page.locator(".newkey code").innerText()).trim();
+    // Keys are listed newest first, so the first Revoke button is the key just issued.
+    await page.getByRole("button", { name: "Revoke" }).first().click();
+    await page.getByText(/^revoked /).first().waitFor();
+    const status = async (key: string) => (await fetch(`${baseUrl()}/api/v1/me`, { headers: { "X-API-Key": key } })).status;
+    expect(await status(secondKey)).toBe(401);
+    expect(await status(firstKey)).toBe(200);
+    await screenshot(page, "14-hospital-keys");
+    await page.close();
+  });
+
   it("gives a hospital key its own views only", async () => {
     const own = await hospital("own");
     const page = await signedIn(browser, own.key);
