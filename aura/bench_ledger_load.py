@@ -49,11 +49,13 @@ class _BinaryCopy:
         self.buffer.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0))
 
     def row(self, *fields: bytes) -> None:
+        """Add a row of already encoded field values."""
         self.buffer.write(struct.pack("!h", len(fields)))
         for field in fields:
             self.buffer.write(struct.pack("!i", len(field)) + field)
 
     def done(self) -> io.BytesIO:
+        """Close the data and return it, ready to read."""
         self.buffer.write(struct.pack("!h", -1))
         self.buffer.seek(0)
         return self.buffer

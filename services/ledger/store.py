@@ -49,6 +49,7 @@ class _Planner:
         self.wanted: set[NodeKey] = set()
 
     def subtree_hash(self, start: int, end: int) -> bytes:
+        """Note the node as needed; answer with zeros."""
         self.wanted.add(node_key(start, end))
         return bytes(HASH_SIZE)
 
@@ -60,6 +61,7 @@ class _Fetched:
         self.nodes = nodes
 
     def subtree_hash(self, start: int, end: int) -> bytes:
+        """The fetched hash of the node, or MissingNode."""
         key = node_key(start, end)
         if key not in self.nodes:
             raise MissingNode(f"stored Merkle node (level {key[0]}, index {key[1]}) over entries "
