@@ -27,9 +27,8 @@ from services.ledger.keys import LogConfig
 from services.ledger.merkle import verify_consistency, verify_inclusion
 from services.ledger.note import signer_key
 from services.ledger.verify_offline import decode_hashes, trusted_checkpoint, verify_receipt
-from shared.db import migrate
+from shared.db import create_database, drop_database, migrate
 from shared.models import Role
-from tests.services.ledger.databases import create_database, drop_database
 from tests.services.ledger.rows import add_verdicts, append_all
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -61,7 +60,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def api(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerGateway]:
     """A gateway on a scratch database holding a 21-entry log."""
-    url = create_database(database)
+    url = create_database(database, "aura_ledger")
     migrate(url)
     data_dir = tmp_path_factory.mktemp("ledger-api")
     log = LogConfig(origin="api.test/ledger", key_name="api.test/ledger", private_key=Ed25519PrivateKey.generate(),

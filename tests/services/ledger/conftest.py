@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.ledger.keys import LogConfig
-from tests.services.ledger.databases import create_database, drop_database
+from shared.db import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def ledger_template(database: str) -> Iterator[str]:
     """A database migrated to head, cloned by every `ledger_db`."""
     from shared.db import migrate
 
-    url = create_database(database)
+    url = create_database(database, "aura_ledger")
     migrate(url)
     yield url
     drop_database(database, url)
@@ -31,7 +31,7 @@ def ledger_template(database: str) -> Iterator[str]:
 @pytest.fixture
 def ledger_db(database: str, ledger_template: str) -> Iterator[str]:
     """URL of a fresh migrated database of this test's own."""
-    url = create_database(database, template=sa.engine.make_url(ledger_template).database)
+    url = create_database(database, "aura_ledger", template=sa.engine.make_url(ledger_template).database)
     yield url
     drop_database(database, url)
 
