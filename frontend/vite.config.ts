@@ -9,7 +9,7 @@ const gateway = process.env.AURA_GATEWAY ?? "http://127.0.0.1:8000";
 export default defineConfig({
   plugins: [react()],
   server: { proxy: { "/api": gateway } },
-  build: { outDir: "dist", sourcemap: true, chunkSizeWarningLimit: 1500 },
+  build: { outDir: "dist", sourcemap: true },
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],

@@ -19,7 +19,7 @@ afterAll(async () => {
 describe("the operators' dashboard", () => {
   it("signs in with the admin key and shows the overview", async () => {
     const page = await signedIn(browser, adminKey());
-    await expect(page.getByRole("heading", { name: "Overview" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
     await page.getByText("Submissions today").waitFor();
     await page.getByText(/Workers online: .+@/).waitFor({ timeout: 30_000 });
     await screenshot(page, "01-overview-empty");
@@ -66,6 +66,12 @@ describe("the operators' dashboard", () => {
     await expect(page.locator("figure.fingerprint figcaption").innerText()).resolves.toMatch(/Largest shifts/);
     await page.locator('figure[aria-label="score distribution"] svg.recharts-surface[role="application"]').waitFor();
     await screenshot(page, "03-evidence-rejected");
+    // The printable page: no nav bar or buttons, the evidence itself.
+    await page.emulateMedia({ media: "print" });
+    await expect(page.getByRole("navigation", { name: "main" }).isVisible()).resolves.toBe(false);
+    await expect(page.getByRole("button", { name: "Print" }).isVisible()).resolves.toBe(false);
+    await expect(page.locator("ol.reasons").isVisible()).resolves.toBe(true);
+    await page.emulateMedia({ media: "screen" });
     await page.close();
   });
 

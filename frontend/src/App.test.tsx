@@ -31,7 +31,7 @@ describe("sign-in and the nav bar", () => {
     expect(nav.textContent).toContain("Security");
     expect(keys[0]).toBe("aura_secret");
     expect(sessionStorage.getItem("aura.apiKey")).toBe("aura_secret");
-    expect(await screen.findByText(/Nothing submitted yet/)).toBeInTheDocument();
+    expect(await screen.findByText(/Nothing submitted yet/, undefined, { timeout: 10_000 })).toBeInTheDocument();
   });
 
   it("shows the gateway's refusal for a bad key", async () => {

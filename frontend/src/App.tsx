@@ -1,18 +1,22 @@
 // Routes and the nav bar; which views a key sees follows from its role.
+import { lazy, Suspense } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 import { readsAll, useSession } from "./auth/session";
 import { Loading } from "./components/States";
-import { AnalyticsView } from "./views/Analytics";
-import { DatasetsView } from "./views/Datasets";
-import { HospitalView, HospitalsView } from "./views/Hospitals";
-import { LedgerView } from "./views/Ledger";
-import { OverviewView } from "./views/Overview";
-import { RunsView } from "./views/Runs";
-import { SecurityView } from "./views/Security";
 import { SignIn } from "./views/SignIn";
-import { SubmissionView } from "./views/SubmissionDetail";
-import { SubmissionsView } from "./views/Submissions";
-import { UploadView } from "./views/Upload";
+
+// Each view is its own chunk, so the first page loads without every chart of every view.
+const OverviewView = lazy(() => import("./views/Overview").then((m) => ({ default: m.OverviewView })));
+const SubmissionsView = lazy(() => import("./views/Submissions").then((m) => ({ default: m.SubmissionsView })));
+const SubmissionView = lazy(() => import("./views/SubmissionDetail").then((m) => ({ default: m.SubmissionView })));
+const HospitalsView = lazy(() => import("./views/Hospitals").then((m) => ({ default: m.HospitalsView })));
+const HospitalView = lazy(() => import("./views/Hospitals").then((m) => ({ default: m.HospitalView })));
+const RunsView = lazy(() => import("./views/Runs").then((m) => ({ default: m.RunsView })));
+const DatasetsView = lazy(() => import("./views/Datasets").then((m) => ({ default: m.DatasetsView })));
+const LedgerView = lazy(() => import("./views/Ledger").then((m) => ({ default: m.LedgerView })));
+const AnalyticsView = lazy(() => import("./views/Analytics").then((m) => ({ default: m.AnalyticsView })));
+const SecurityView = lazy(() => import("./views/Security").then((m) => ({ default: m.SecurityView })));
+const UploadView = lazy(() => import("./views/Upload").then((m) => ({ default: m.UploadView })));
 
 interface NavItem {
   to: string;
@@ -58,7 +62,8 @@ export function App() {
         </span>
       </header>
       <main>
-        <Routes>
+        <Suspense fallback={<Loading what="the view" />}>
+          <Routes>
           <Route path="/" element={<OverviewView />} />
           <Route path="/submissions" element={<SubmissionsView />} />
           <Route path="/submissions/:id" element={<SubmissionView />} />
@@ -75,7 +80,8 @@ export function App() {
             </>
           )}
           <Route path="*" element={<p className="state empty">No such page. Pick a view above.</p>} />
-        </Routes>
+          </Routes>
+        </Suspense>
       </main>
     </div>
   );
