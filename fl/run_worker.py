@@ -49,6 +49,8 @@ class RunProgress:
 
     def round_done(self, result: RoundResult) -> None:
         """Append the round (accuracy with AURA, the plain aggregate's, accepted hospitals)."""
+        for v in result.verdicts:
+            log.info("round %d: %s %s: %s", result.round, v["hospital"], v["verdict"], v["reason"])
         self.rounds.append({
             "round": result.round, "aura_round": result.aura_round,
             "accuracy": result.metrics["pooled_accuracy"], "metrics": result.metrics,

@@ -14,10 +14,11 @@ FINISHED_STATUS = "recorded"
 
 
 class AuraError(Exception):
-    """The gateway refused a request: HTTP status, AURA's stable code and its message."""
+    """The gateway refused a request (HTTP status, AURA's stable code, its message), or was unreachable (status 0)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"gateway refused ({status} {code}): {message}")
+        super().__init__(f"gateway refused ({status} {code}): {message}" if status else
+                         f"gateway unreachable ({code}): {message}")
         self.status = status
         self.code = code
         self.message = message
@@ -66,7 +67,10 @@ class AuraClient:
         self._http.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
+        try:
+            response = self._http.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
+        except httpx.TransportError as exc:  # refused, reset, timed out: status 0, so callers fail closed
+            raise AuraError(0, type(exc).__name__, f"{self.url}: {exc}") from exc
         if response.status_code >= 400:
             raise _error_of(response)
         return response.json()

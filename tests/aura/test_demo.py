@@ -26,6 +26,8 @@ def test_demo_vets_a_federation_with_an_attacker_and_writes_its_summary(tmp_path
     for r in summary["per_round"]:
         assert set(r["verdicts"]) == {"cleveland", "hungary", "switzerland", "va-long-beach"}
         assert r["verdicts"]["switzerland"]["verdict"] == "rejected"
+        assert {h: v["verdict"] for h, v in r["verdicts"].items() if h != "switzerland"} == {
+            "cleveland": "accepted", "hungary": "accepted", "va-long-beach": "accepted"}
         assert all(v["reason"] for v in r["verdicts"].values())
     accuracy = summary["final_accuracy"]
     assert set(accuracy) == {"with_aura", "fedavg_under_attack", "fedavg_no_attack"}
