@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,46 +52,61 @@ def top_reason(body: dict[str, Any]) -> str:
 
 
 def vet(client: AuraClient, task: str, aura_round: int, candidates: Sequence[Candidate], *, timeout: float,
-        idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None
-        ) -> list[HospitalVerdict]:
-    """Submit every candidate (in the given order) with its hospital's key and collect the verdicts."""
+        idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None,
+        sequential: bool = True) -> list[HospitalVerdict]:
+    """Submit every candidate (in the given order) with its hospital's key and collect the verdicts.
+
+    AURA judges an update against the round's earlier submissions and its accepted history. With
+    `sequential` (the default) the next update is submitted only once the previous one has its
+    verdict, so every earlier update is fully decided first and the same updates always get the
+    same verdicts; `sequential=False` submits them all, then waits (faster with many workers).
+    `timeout` bounds the whole round.
+    """
     verdicts: list[HospitalVerdict] = []
-    submitted: dict[str, Candidate] = {}
+    deadline = time.monotonic() + timeout
 
     def done(verdict: HospitalVerdict) -> None:
         verdicts.append(verdict)
         if on_verdict is not None:
             on_verdict(verdict)
 
-    # One at a time and in a fixed order: AURA compares an update with the round's earlier
-    # submissions, so a fixed order makes the verdicts reproducible.
-    for c in candidates:
+    def submit(c: Candidate) -> str | None:
         try:
             body = client.for_key(c.account.key).submit(
                 dump_arrays(c.weights), task=task, round=aura_round, num_examples=c.num_examples,
                 idempotency_key=f"{idempotency_prefix}:{c.account.name}")
-        except (AuraError, OSError) as exc:  # OSError: the gateway is unreachable
+        except (AuraError, OSError) as exc:
             done(HospitalVerdict(c.account.name, c.node_id, "refused", str(exc)))
-            continue
-        submitted[body["id"]] = c
+            return None
+        return str(body["id"])
 
-    def finished(submission_id: str, body: dict[str, Any]) -> None:
-        c = submitted[submission_id]
-        score = (body.get("decision") or {}).get("score")
-        done(HospitalVerdict(c.account.name, c.node_id, str(body.get("verdict") or "error"), top_reason(body),
-                             submission_id, float(score) if score is not None else None))
-
-    try:
-        client.wait(submitted, timeout=timeout, on_finished=finished)
-    except VerdictTimeout as exc:
-        for submission_id in exc.pending:
+    def collect(submitted: dict[str, Candidate]) -> None:
+        def finished(submission_id: str, body: dict[str, Any]) -> None:
             c = submitted[submission_id]
-            done(HospitalVerdict(c.account.name, c.node_id, "timeout",
-                                 f"no verdict within {timeout:.0f} s; kept out", submission_id))
-    except (AuraError, OSError) as exc:
-        seen = {v.submission_id for v in verdicts}
-        for submission_id, c in submitted.items():
-            if submission_id not in seen:
-                done(HospitalVerdict(c.account.name, c.node_id, "error", f"could not read the verdict: {exc}",
-                                     submission_id))
+            score = (body.get("decision") or {}).get("score")
+            done(HospitalVerdict(c.account.name, c.node_id, str(body.get("verdict") or "error"), top_reason(body),
+                                 submission_id, float(score) if score is not None else None))
+
+        try:
+            client.wait(submitted, timeout=max(0.0, deadline - time.monotonic()), on_finished=finished)
+        except VerdictTimeout as exc:
+            for submission_id in exc.pending:
+                c = submitted[submission_id]
+                done(HospitalVerdict(c.account.name, c.node_id, "timeout",
+                                     f"no verdict within {timeout:.0f} s; kept out", submission_id))
+        except (AuraError, OSError) as exc:
+            seen = {v.submission_id for v in verdicts}
+            for submission_id, c in submitted.items():
+                if submission_id not in seen:
+                    done(HospitalVerdict(c.account.name, c.node_id, "error", f"could not read the verdict: {exc}",
+                                         submission_id))
+
+    if sequential:
+        for c in candidates:
+            submission_id = submit(c)
+            if submission_id is not None:
+                collect({submission_id: c})
+    else:
+        ids = {submission_id: c for c in candidates if (submission_id := submit(c)) is not None}
+        collect(ids)
     return verdicts
