@@ -50,7 +50,9 @@ class Deployment:
         self.port = free_port()
         self.procs: list[subprocess.Popen[bytes]] = []
         bin_dir = str(Path(sys.executable).parent)
-        self.env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_HOME": str(workdir / "flwr-home"),
+        # Telemetry and the update check off: nothing leaves the machine.
+        self.env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
+                    "FLWR_HOME": str(workdir / "flwr-home"),
                     # The SuperLink and SuperNodes start their helpers (flower-superexec, ...) by name.
                     "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
         self.bin = Path(bin_dir)

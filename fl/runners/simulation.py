@@ -15,7 +15,8 @@ from fl.server_app import make_server_app
 def run_simulation(config: FederationConfig, *, aura: AuraLink | None = None, observer: Observer | None = None,
                    num_cpus: int | None = None, verbose: bool = False) -> FederationResult:
     """Run the federation on `flwr.simulation.run_simulation` and return its result."""
-    os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
+    os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")  # nothing leaves the machine
+    os.environ.setdefault("FLWR_DISABLE_UPDATE_CHECK", "1")
     from flwr.simulation import run_simulation as flower_run_simulation
 
     results: list[FederationResult] = []
