@@ -7,6 +7,7 @@ import { adminKey, baseUrl, hospital, launch, recorded, screenshot, signedIn, su
 let browser: Browser;
 let attackId = "";
 let attackerId = "";
+let earlyCheckpoint = ""; // a signed checkpoint kept from when the log was small
 
 beforeAll(async () => {
   browser = await launch();
@@ -44,6 +45,8 @@ describe("the operators' dashboard", () => {
     await row.waitFor({ timeout: 15_000 });
     await page.locator(`tr[data-status="recorded"]:has(a[href="/submissions/${id}"])`).waitFor({ timeout: 120_000 });
     await expect(row.getAttribute("data-verdict")).resolves.toBe("accepted");
+    const checkpoint = await fetch(`${baseUrl()}/api/v1/ledger/checkpoint`, { headers: { "X-API-Key": adminKey() } });
+    earlyCheckpoint = ((await checkpoint.json()) as { note: string }).note;
     await screenshot(page, "02-submissions-live");
     await page.close();
   });
@@ -99,6 +102,13 @@ describe("the operators' dashboard", () => {
     await page.getByLabel("Find by index, submission id or hash").fill("1");
     await page.getByRole("button", { name: "Find" }).click();
     await page.locator("table.entries").first().locator("tbody tr td").first().getByText("1", { exact: true }).waitFor();
+    await page.getByLabel("earlier checkpoint").fill(earlyCheckpoint);
+    await page.getByRole("button", { name: "Check consistency" }).click();
+    await page.getByText(/tree 1 is a prefix of tree \d+/).waitFor();
+    // The same note with its size edited: its signature no longer holds.
+    await page.getByLabel("earlier checkpoint").fill(earlyCheckpoint.replace(/\n1\n/, "\n2\n"));
+    await page.getByRole("button", { name: "Check consistency" }).click();
+    await page.getByText(/signature does not verify/).waitFor();
     await screenshot(page, "05-ledger-verified");
     await page.close();
   });

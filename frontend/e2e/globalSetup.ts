@@ -63,6 +63,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AURA_CHECKPOINT_EVERY_ENTRIES: "1",
     },
   });
+  // If the test runner itself is killed, take AURA down with it rather than leave it running.
+  const stopGroup = (signal: NodeJS.Signals) => {
+    if (proc?.pid && proc.exitCode === null) process.kill(-proc.pid, signal);
+  };
+  process.once("exit", () => stopGroup("SIGKILL"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      stopGroup("SIGTERM");
+      process.exit(1);
+    });
+  }
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHealthy(baseUrl, proc, log);
   project.provide("baseUrl", baseUrl);

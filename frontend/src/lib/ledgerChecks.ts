@@ -2,7 +2,7 @@
 import { api, unwrap, type Schemas } from "../api/client";
 import { bytesToHex, hashBytes } from "./encoding";
 import { leafHash, rootOf, verifyConsistency } from "./merkle";
-import { parseCheckpoint, parseNote, type Checkpoint } from "./note";
+import { parseCheckpoint, parseNote, verifyNote, type Checkpoint } from "./note";
 
 const PAGE = 500;
 export const BROWSER_LIMIT = 20_000; // entries the browser will download to recompute the tree
@@ -44,8 +44,15 @@ export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint:
 }
 
 /** Is the log's current checkpoint consistent with an older one someone kept (pasted note)? */
-export async function checkConsistency(pasted: string, current: Checkpoint): Promise<{ ok: boolean; detail: string }> {
-  const old = parseCheckpoint(pasted.includes("\n\n") ? parseNote(pasted).body : pasted);
+export async function checkConsistency(pasted: string, current: Checkpoint, vkey: string): Promise<{ ok: boolean; detail: string }> {
+  const text = pasted.trim() + "\n";
+  const signed = text.includes("\n\n");
+  const old = parseCheckpoint(signed ? parseNote(text).body : text);
+  // A kept checkpoint is evidence only if the log signed it; an unsigned one is checked as given.
+  if (signed) {
+    const signature = await verifyNote(text, vkey);
+    if (signature.status === "invalid") return { ok: false, detail: `the pasted checkpoint's signature does not verify: ${signature.reason}` };
+  }
   if (old.size > current.size) return { ok: false, detail: `the pasted tree (${old.size}) is larger than the log's (${current.size})` };
   const hashes = unwrap(
     await api.GET("/api/v1/ledger/proofs/consistency", { params: { query: { from: old.size, to: current.size } } }),

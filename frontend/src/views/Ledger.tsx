@@ -35,7 +35,7 @@ export function LedgerView() {
         {(cp) => (cp ? <CheckpointPanel info={cp} /> : <Empty>No checkpoint has been signed yet: the log publishes one as entries arrive.</Empty>)}
       </QueryView>
       <VerifyPanel checkpoint={checkpoint.data?.checkpoint ?? null} />
-      {checkpoint.data && <ConsistencyPanel current={checkpoint.data.checkpoint} />}
+      {checkpoint.data && <ConsistencyPanel current={checkpoint.data.checkpoint} vkey={checkpoint.data.vkey} />}
       <Entries />
     </section>
   );
@@ -108,9 +108,9 @@ function VerifyPanel({ checkpoint }: { checkpoint: Checkpoint | null }) {
   );
 }
 
-function ConsistencyPanel({ current }: { current: Checkpoint }) {
+function ConsistencyPanel({ current, vkey }: { current: Checkpoint; vkey: string }) {
   const [pasted, setPasted] = useState("");
-  const check = useMutation({ mutationFn: () => checkConsistency(pasted, current) });
+  const check = useMutation({ mutationFn: () => checkConsistency(pasted, current, vkey) });
   return (
     <form
       className="panel"
