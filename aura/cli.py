@@ -121,7 +121,8 @@ def demo(
     rounds: Annotated[int, typer.Option(help="federated rounds (FLamby: 15)")] = 15,
     local_steps: Annotated[int, typer.Option(help="local SGD steps per round (FLamby: 100)")] = 100,
     attack: Annotated[str, typer.Option(help="attack name, or none")] = "scaling",
-    attacker: Annotated[list[str] | None, typer.Option(help="attacking hospital (repeat for several)")] = None,
+    attacker: Annotated[list[str] | None, typer.Option(help="attacking hospital, repeat for several "
+                                                              "(default: Switzerland)")] = None,
     param: Annotated[list[str] | None, typer.Option(help="attack parameter NAME=VALUE (JSON value)")] = None,
     task: Annotated[str, typer.Option(help="model task")] = "heart-logreg",
     strategy: Annotated[str, typer.Option(help="inner Flower strategy")] = "fedavg",
@@ -140,7 +141,7 @@ def demo(
     params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in param or [])}
     try:
         config = demo_config(task=task, rounds=rounds, local_steps=local_steps, attack=attack,
-                             attackers=attacker or ["switzerland"], seed=seed, split=split, strategy=strategy,
+                             attackers=attacker or [], seed=seed, split=split, strategy=strategy,
                              params=params)
     except (ValueError, KeyError) as exc:
         raise typer.BadParameter(str(exc)) from exc

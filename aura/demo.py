@@ -24,6 +24,7 @@ from rich.table import Table
 
 from aura.demo_display import RoundDisplay
 from aura.stack import Stack, start_stack
+from fl import task as fl_task
 from fl.config import AttackSpec, FederationConfig
 from fl.enrol import enrol, operator_key, revoke
 from fl.federation import AuraLink, FederationResult
@@ -172,7 +173,9 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
 
 def demo_config(*, task: str, rounds: int, local_steps: int, attack: str, attackers: list[str], seed: int,
                 split: int, strategy: str, params: dict[str, Any]) -> FederationConfig:
-    """The demo's federation config from its command-line options."""
+    """The demo's federation config from its command-line options (default attacker: Switzerland's first)."""
+    if not attackers:
+        attackers = [next(h.name for h in fl_task.hospitals(task, split) if h.centre == "Switzerland")]
     specs = tuple(AttackSpec(h, attack, dict(params)) for h in attackers) if attack != "none" else ()
     return FederationConfig(task=task, rounds=rounds, local_steps=local_steps, seed=seed, split=split,
                             strategy=strategy, attacks=specs)
