@@ -10,7 +10,7 @@ const OverviewView = lazy(() => import("./views/Overview").then((m) => ({ defaul
 const SubmissionsView = lazy(() => import("./views/Submissions").then((m) => ({ default: m.SubmissionsView })));
 const SubmissionView = lazy(() => import("./views/SubmissionDetail").then((m) => ({ default: m.SubmissionView })));
 const HospitalsView = lazy(() => import("./views/Hospitals").then((m) => ({ default: m.HospitalsView })));
-const HospitalView = lazy(() => import("./views/Hospitals").then((m) => ({ default: m.HospitalView })));
+const HospitalView = lazy(() => import("./views/HospitalDetail").then((m) => ({ default: m.HospitalView })));
 const RunsView = lazy(() => import("./views/Runs").then((m) => ({ default: m.RunsView })));
 const DatasetsView = lazy(() => import("./views/Datasets").then((m) => ({ default: m.DatasetsView })));
 const LedgerView = lazy(() => import("./views/Ledger").then((m) => ({ default: m.LedgerView })));
