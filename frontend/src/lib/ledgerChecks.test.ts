@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { bytesToBase64, hexToBytes } from "./encoding";
+import kat from "./fixtures/ledger-kat.json";
+import { checkConsistency, checkLog } from "./ledgerChecks";
+import { parseCheckpoint, parseNote } from "./note";
+
+const roots = kat.roots as Record<string, string>;
+const current = parseCheckpoint(parseNote(kat.note).body); // tree of 11
+const unsigned = (size: number) => `aura.example/ledger\n${size}\n${bytesToBase64(hexToBytes(roots[String(size)]!))}\n`;
+
+function serveProof(size1: number) {
+  const proof = kat.consistency.find((c) => c.size1 === size1 && c.size2 === 11)!.proof.map((h) => bytesToBase64(hexToBytes(h)));
+  vi.stubGlobal("fetch", async (input: Request) => {
+    const url = new URL(input.url);
+    expect(url.searchParams.get("from")).toBe(String(size1));
+    return new Response(JSON.stringify({ old_size: size1, new_size: 11, proof }), { headers: { "Content-Type": "application/json" } });
+  });
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("ledger checks in the browser", () => {
+  it("accepts an older tree head the log extends", async () => {
+    serveProof(7);
+    expect(await checkConsistency(unsigned(7), current, kat.vkey)).toMatchObject({ ok: true });
+  });
+
+  it("refuses an older tree head with another root (a fork)", async () => {
+    serveProof(7);
+    const forked = unsigned(7).replace(bytesToBase64(hexToBytes(roots["7"]!)), bytesToBase64(hexToBytes(roots["6"]!)));
+    expect(await checkConsistency(forked, current, kat.vkey)).toMatchObject({ ok: false });
+  });
+
+  it("refuses a signed checkpoint whose text was edited", async () => {
+    const edited = kat.note.replace("\n11\n", "\n12\n");
+    const result = await checkConsistency(edited, current, kat.vkey);
+    expect(result.detail).toMatch(/signature does not verify/);
+  });
+
+  it("recomputes the root from entries and compares it with the checkpoint", async () => {
+    const entries = kat.entries.map((entry, index) => ({
+      index, entry, submission_id: `s${index}`, leaf_hash: kat.leaves[index]!, chain_hash: "", created_at: "",
+    }));
+    expect(await checkLog(entries, current)).toMatchObject({ badLeaf: null, matchesCheckpoint: true, entries: 11 });
+    const tampered = entries.map((e) => (e.index === 3 ? { ...e, entry: "entry 3!" } : e));
+    expect(await checkLog(tampered, current)).toMatchObject({ badLeaf: 3, matchesCheckpoint: false });
+  });
+});
