@@ -25,8 +25,9 @@ def test_attackers_updates_are_rejected_and_honest_ones_accepted_every_round(gat
 
     for result in vetted.rounds:
         verdicts = {v["hospital"]: v["verdict"] for v in result.verdicts}
-        assert verdicts.pop(attacker) == "rejected", result.verdicts
-        assert set(verdicts.values()) == {"accepted"}, result.verdicts
+        explained = [f"{v['hospital']}: {v['verdict']} ({v['reason']})" for v in result.verdicts]
+        assert verdicts.pop(attacker) == "rejected", explained
+        assert set(verdicts.values()) == {"accepted"}, explained
         assert attacker not in result.accepted
     assert vetted.final_metrics["backdoor_asr"] < plain.final_metrics["backdoor_asr"]
     submission = vetted.rounds[0].verdicts[0]["submission_id"]
