@@ -175,7 +175,9 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
     """Run the three measurements, each on a fresh database and broker, then print and write the figures."""
     import redis
 
-    results: dict[str, Any] = {"updates": updates, "worker_concurrency": 2, "hospitals_per_round": HOSPITALS}
+    # The machine's load is part of the figures: other work on 2 cores changes them a lot.
+    results: dict[str, Any] = {"updates": updates, "worker_concurrency": 2, "hospitals_per_round": HOSPITALS,
+                               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}
     broker = redis_server.rsplit("/", 1)[0] + "/13"
     for phase in PHASES:
         db = create_database(pg_server, "aura_bench")
@@ -189,6 +191,8 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
         finally:
             drop_database(pg_server, db)
     results["pipeline_efficiency"] = results["vetted_per_s"] / results["empty_chain_per_s"]
+    results["load_average_at_end"] = os.getloadavg()[0]
+    results["latency_note"] = "all updates are submitted at once, so p50/p99 include the wait in the queue"
     results["broker"] = "redis " + _server_version_redis(redis_server)
     results["database"] = "postgresql " + _server_version_pg(pg_server)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
