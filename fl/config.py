@@ -14,7 +14,10 @@ from typing import Any
 from fl import task as fl_task
 from fl.attacks import Attack, Federation, make_attack
 
-STRATEGIES = ("fedavg", "fedmedian", "fedtrimmedavg", "krum", "multikrum", "bulyan")
+STRATEGIES = ("fedavg", "fedmedian", "fedtrimmedavg", "krum", "multikrum", "bulyan", "clipping")
+# Server-side fixed clipping's bound on each update's L2 norm: the median norm of honest updates
+# in no-attack FLamby-protocol runs of both heart tasks (0.038-0.041, seed 42; bench/results/detection.md).
+CLIPPING_NORM = 0.04
 RUN_CONFIG_KEY = "federation"
 
 
@@ -44,6 +47,7 @@ class FederationConfig:
     split: int = 1
     strategy: str = "fedavg"
     attacks: tuple[AttackSpec, ...] = ()
+    clipping_norm: float = CLIPPING_NORM  # used by the "clipping" strategy only
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:

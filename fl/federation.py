@@ -10,7 +10,16 @@ from typing import Any, Protocol
 
 from flwr.app import ArrayRecord, ConfigRecord, MetricRecord
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import Bulyan, FedAvg, FedMedian, FedTrimmedAvg, Krum, MultiKrum, Strategy
+from flwr.serverapp.strategy import (
+    Bulyan,
+    DifferentialPrivacyServerSideFixedClipping,
+    FedAvg,
+    FedMedian,
+    FedTrimmedAvg,
+    Krum,
+    MultiKrum,
+    Strategy,
+)
 
 from fl import task as fl_task
 from fl.attacks import attack_success_rate
@@ -20,7 +29,7 @@ from fl.identity import HospitalAccount
 from fl.records import Weights, from_record, to_record
 from fl.sdk import AuraClient
 from fl.strategy import AuraStrategy, RoundReport
-from fl.vetting import HospitalVerdict
+from fl.vetting import HospitalVerdict, Vetter
 from shared.modeltask.registry import get_task
 
 REPLY_TIMEOUT_S = 600.0  # how long a round waits for the hospitals' replies
@@ -109,6 +118,10 @@ def build_strategy(config: FederationConfig) -> Strategy:
         return Krum(**common, num_malicious_nodes=malicious)
     if config.strategy == "multikrum":
         return MultiKrum(**common, num_malicious_nodes=malicious, num_nodes_to_select=max(1, n - malicious))
+    if config.strategy == "clipping":
+        # Flower's central-DP wrapper with no noise: every update's norm is clipped, then FedAvg.
+        return DifferentialPrivacyServerSideFixedClipping(FedAvg(**common), noise_multiplier=0.0,
+                                                          clipping_norm=config.clipping_norm, num_sampled_clients=n)
     return Bulyan(**common, num_malicious_nodes=malicious)
 
 
@@ -126,8 +139,8 @@ def _verdict_dict(v: HospitalVerdict) -> dict[str, Any]:
 
 
 def run_federation(grid: Grid, config: FederationConfig, *, aura: AuraLink | None = None,
-                   observer: Observer | None = None) -> FederationResult:
-    """Run `config` on `grid`; vetted by AURA when `aura` is given, plain otherwise."""
+                   observer: Observer | None = None, vetter: Vetter | None = None) -> FederationResult:
+    """Run `config` on `grid`; vetted by AURA when `aura` (its gateway) or `vetter` is given, plain otherwise."""
     started = time.monotonic()
     inner = build_strategy(config)
     strategy: Strategy = inner
@@ -138,6 +151,12 @@ def run_federation(grid: Grid, config: FederationConfig, *, aura: AuraLink | Non
                     for h in config.hospitals}
         aura_strategy = AuraStrategy(inner, client=client, task=config.task, accounts=accounts,
                                      verdict_timeout=aura.verdict_timeout, shadow_plain=True,
+                                     on_verdict=observer.verdict if observer else None)
+        strategy = aura_strategy
+    elif vetter is not None:
+        # The hospitals' ids are their account names; a vetter that needs no keys gets none.
+        accounts = {h.name: HospitalAccount(h.name, "", len(h.train)) for h in config.hospitals}
+        aura_strategy = AuraStrategy(inner, vetter=vetter, task=config.task, accounts=accounts, shadow_plain=True,
                                      on_verdict=observer.verdict if observer else None)
         strategy = aura_strategy
     rounds: list[RoundResult] = []
@@ -171,5 +190,6 @@ def run_federation(grid: Grid, config: FederationConfig, *, aura: AuraLink | Non
                        timeout=REPLY_TIMEOUT_S, train_config=train_config, evaluate_fn=evaluate_fn)
     finally:
         if aura_strategy is not None:
-            aura_strategy.client.close()
-    return FederationResult(config, aura is not None, initial_metrics, rounds, current[0], time.monotonic() - started)
+            aura_strategy.vetter.close()
+    return FederationResult(config, aura_strategy is not None, initial_metrics, rounds, current[0],
+                            time.monotonic() - started)

@@ -18,6 +18,7 @@ from fl.client_app import federation_of
 from fl.config import FederationConfig
 from fl.federation import AuraLink, FederationResult, Observer, run_federation
 from fl.results import save_result
+from fl.vetting import Vetter
 
 AURA_LINK_KEY = "aura-link"
 RESULTS_DIR_KEY = "results-dir"
@@ -25,7 +26,8 @@ RESULTS_DIR_KEY = "results-dir"
 
 def make_server_app(config: FederationConfig | None = None, *, aura: AuraLink | None = None,
                     observer: Observer | None = None,
-                    on_result: Callable[[FederationResult], None] | None = None) -> ServerApp:
+                    on_result: Callable[[FederationResult], None] | None = None,
+                    vetter: Vetter | None = None) -> ServerApp:
     """A ServerApp bound to these values; unbound ones are read from the run config."""
     app = ServerApp()
 
@@ -35,7 +37,7 @@ def make_server_app(config: FederationConfig | None = None, *, aura: AuraLink | 
         link_path = str(context.run_config.get(AURA_LINK_KEY, ""))
         if link is None and link_path:
             link = AuraLink.load(Path(link_path))
-        result = run_federation(grid, federation_of(context, config), aura=link, observer=observer)
+        result = run_federation(grid, federation_of(context, config), aura=link, observer=observer, vetter=vetter)
         results_dir = str(context.run_config.get(RESULTS_DIR_KEY, ""))
         if results_dir:
             save_result(result, Path(results_dir))

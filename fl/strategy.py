@@ -1,11 +1,12 @@
 """AuraStrategy: any Flower strategy, aggregating only the updates AURA accepted.
 
 A drop-in wrapper: `AuraStrategy(FedAvg(...), client=..., task=..., accounts=...)` runs wherever
-the inner strategy runs. Each round it registers the global model with AURA, submits every reply's
-arrays with the sending hospital's key, waits for the verdicts and hands copies of the accepted
-replies (weights capped at the registered partition sizes) to the inner strategy. It fails
-closed: an error, a refusal, a timeout or an unknown sender keeps that update out, and when no
-update is accepted the global model stays as it was.
+the inner strategy runs (`vetter=` in place of `client=` vets with another Vetter, e.g. AURA's
+stages in this process, fl/inprocess_vetting.py). Each round it registers the global model with
+AURA, submits every reply's arrays with the sending hospital's key, waits for the verdicts and
+hands copies of the accepted replies (weights capped at the registered partition sizes) to the
+inner strategy. It fails closed: an error, a refusal, a timeout or an unknown sender keeps that
+update out, and when no update is accepted the global model stays as it was.
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from flwr.serverapp.strategy import Strategy
 
 from fl.identity import HospitalAccount, NodeDirectory, UnknownNode, capped_examples
 from fl.records import NUM_EXAMPLES, claimed_hospital, from_record, num_examples, reply_arrays, to_record
-from fl.sdk import AuraClient, AuraError
-from fl.vetting import Candidate, HospitalVerdict, vet
+from fl.sdk import AuraClient
+from fl.vetting import Candidate, GatewayVetter, HospitalVerdict, Vetter, VettingUnavailable
 from shared.tensors import dump_arrays
 
 log = logging.getLogger(__name__)
-
-OPEN_ROUND_ATTEMPTS = 5  # another run may take the round we picked; try the next one
 
 
 @dataclass
@@ -67,13 +66,19 @@ def copy_reply(message: Message, weight: int) -> Message:
 class AuraStrategy(Strategy):
     """Wraps a Flower strategy so only AURA-accepted updates are aggregated."""
 
-    def __init__(self, inner: Strategy, *, client: AuraClient, task: str, accounts: Mapping[str, HospitalAccount],
+    def __init__(self, inner: Strategy, *, client: AuraClient | None = None, task: str,
+                 accounts: Mapping[str, HospitalAccount],
                  verdict_timeout: float = 180.0, shadow_plain: bool = False,
                  pinned_nodes: Mapping[int, str] | None = None,
                  on_verdict: Callable[[int, HospitalVerdict], None] | None = None,
-                 on_round: Callable[[RoundReport], None] | None = None) -> None:
+                 on_round: Callable[[RoundReport], None] | None = None, vetter: Vetter | None = None) -> None:
+        if vetter is None:
+            if client is None:
+                raise TypeError("AuraStrategy needs a client (AURA's gateway) or a vetter")
+            vetter = GatewayVetter(client)
         self.inner = inner
         self.client = client
+        self.vetter = vetter
         self.task = task
         self.accounts = dict(accounts)
         self.verdict_timeout = verdict_timeout
@@ -90,22 +95,11 @@ class AuraStrategy(Strategy):
 
     def _open_round(self, server_round: int, arrays: ArrayRecord) -> None:
         """Register this round's global model as a fresh AURA round (AURA rounds are global per task)."""
-        data = dump_arrays(from_record(arrays))
-        problem = "no round was opened"
-        for _ in range(OPEN_ROUND_ATTEMPTS):
-            try:
-                candidate = max(self.client.open_rounds(self.task), default=0) + 1
-                self.client.open_round(self.task, candidate, data)
-            except AuraError as exc:
-                problem = str(exc)
-                if exc.status == 409:  # another run registered that round first: take the next
-                    continue
-                break
-            except OSError as exc:
-                problem = f"gateway unreachable: {exc}"
-                break
-            self.aura_rounds[server_round] = candidate
+        try:
+            self.aura_rounds[server_round] = self.vetter.open_round(self.task, dump_arrays(from_record(arrays)))
             return
+        except VettingUnavailable as exc:
+            problem = str(exc)
         self._round_problem[server_round] = problem
         log.error("AURA round for Flower round %d not opened: %s; its updates will be kept out", server_round, problem)
 
@@ -155,9 +149,10 @@ class AuraStrategy(Strategy):
                 if self.on_verdict is not None:
                     self.on_verdict(server_round, verdict)
 
-            report.verdicts += vet(self.client, self.task, report.aura_round, [c for c, _ in candidates],
-                                   timeout=self.verdict_timeout, idempotency_prefix=f"{self._run_tag}:{server_round}",
-                                   on_verdict=announce)
+            report.verdicts += self.vetter.vet(self.task, report.aura_round, [c for c, _ in candidates],
+                                               timeout=self.verdict_timeout,
+                                               idempotency_prefix=f"{self._run_tag}:{server_round}",
+                                               on_verdict=announce)
         accepted = set(report.accepted)
         chosen = [copy_reply(reply, c.num_examples) for c, reply in candidates if c.account.name in accepted]
         arrays, metrics = self.inner.aggregate_train(server_round, chosen) if chosen else (None, None)
@@ -185,4 +180,4 @@ class AuraStrategy(Strategy):
         """Log the inner strategy's summary and AURA's part."""
         self.inner.summary()
         log.info("AuraStrategy: vetting through %s for task %s, %d hospitals, verdict timeout %.0f s",
-                 self.client.url, self.task, len(self.accounts), self.verdict_timeout)
+                 self.vetter.where, self.task, len(self.accounts), self.verdict_timeout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fl.identity import HospitalAccount
 from fl.records import Weights
@@ -110,3 +110,70 @@ def vet(client: AuraClient, task: str, aura_round: int, candidates: Sequence[Can
         ids = {submission_id: c for c in candidates if (submission_id := submit(c)) is not None}
         collect(ids)
     return verdicts
+
+
+class VettingUnavailable(Exception):
+    """AURA could not open a round, so the round's updates are kept out."""
+
+
+class Vetter(Protocol):
+    """Where AuraStrategy has a round's updates vetted: AURA's gateway, or AURA's stages in this process."""
+
+    @property
+    def where(self) -> str:
+        """A short description for logs (the gateway URL, or "in-process")."""
+
+    def open_round(self, task: str, global_model: bytes) -> int:
+        """Register the round's global model (safetensors bytes) as a fresh AURA round; its number."""
+
+    def vet(self, task: str, aura_round: int, candidates: Sequence[Candidate], *, timeout: float,
+            idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None
+            ) -> list[HospitalVerdict]:
+        """Every candidate's verdict, submitted in the given order."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+OPEN_ROUND_ATTEMPTS = 5  # another run may take the round we picked; try the next one
+
+
+class GatewayVetter:
+    """Vets through AURA's gateway with an AuraClient (operator key; hospital keys per candidate)."""
+
+    def __init__(self, client: AuraClient) -> None:
+        self.client = client
+
+    @property
+    def where(self) -> str:
+        """The gateway's URL."""
+        return self.client.url
+
+    def open_round(self, task: str, global_model: bytes) -> int:
+        """Open the next free round number (AURA rounds are global per task); VettingUnavailable if none."""
+        problem = "no round was opened"
+        for _ in range(OPEN_ROUND_ATTEMPTS):
+            try:
+                candidate = max(self.client.open_rounds(task), default=0) + 1
+                self.client.open_round(task, candidate, global_model)
+            except AuraError as exc:
+                problem = str(exc)
+                if exc.status == 409:  # another run registered that round first: take the next
+                    continue
+                break
+            except OSError as exc:
+                problem = f"gateway unreachable: {exc}"
+                break
+            return candidate
+        raise VettingUnavailable(problem)
+
+    def vet(self, task: str, aura_round: int, candidates: Sequence[Candidate], *, timeout: float,
+            idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None
+            ) -> list[HospitalVerdict]:
+        """Submit through the gateway and poll for the verdicts (see `vet`)."""
+        return vet(self.client, task, aura_round, candidates, timeout=timeout,
+                   idempotency_prefix=idempotency_prefix, on_verdict=on_verdict)
+
+    def close(self) -> None:
+        """Close the client's connection pool."""
+        self.client.close()

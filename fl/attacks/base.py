@@ -58,7 +58,8 @@ def unflatten(vector: Vector, like: Mapping[str, NDArray[np.float32]]) -> Weight
         offset += size
     if offset != len(vector):
         raise ValueError(f"vector has {len(vector)} values, the model {offset}")
-    return out
+    # In `like`'s key order: Flower's DP clipping pairs a reply's arrays with the global model's by position.
+    return {name: out[name] for name in like}
 
 
 def delta(weights: Mapping[str, NDArray[np.float32]], global_weights: Mapping[str, NDArray[np.float32]]) -> Vector:

@@ -24,6 +24,7 @@ from fl.client_app import make_client_app
 from fl.config import RUN_CONFIG_KEY, FederationConfig
 from fl.federation import AuraLink, FederationResult, Observer
 from fl.server_app import make_server_app
+from fl.vetting import Vetter
 
 _FIRST_NODE_ID = 1001  # fixed ids: a run's node ids never change its numbers, but fixed ones ease reading logs
 _RUN_ID = 1
@@ -92,10 +93,11 @@ class InProcessGrid(Grid):
 
 
 def run_in_process(config: FederationConfig, *, aura: AuraLink | None = None,
-                   observer: Observer | None = None) -> FederationResult:
-    """Run the federation's real ServerApp and ClientApps in this process."""
+                   observer: Observer | None = None, vetter: Vetter | None = None) -> FederationResult:
+    """Run the federation's real ServerApp and ClientApps in this process (vetted via `aura` or `vetter`)."""
     results: list[FederationResult] = []
-    server: ServerApp = make_server_app(config, aura=aura, observer=observer, on_result=results.append)
+    server: ServerApp = make_server_app(config, aura=aura, observer=observer, on_result=results.append,
+                                        vetter=vetter)
     node_configs: list[dict[str, int | str]] = [{"partition-id": i, "num-partitions": len(config.hospitals)}
                                                 for i in range(len(config.hospitals))]
     grid = InProcessGrid(make_client_app(config), node_configs, {RUN_CONFIG_KEY: config.to_json()})

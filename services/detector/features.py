@@ -1,19 +1,24 @@
-"""Detector features: what the evaluation, the fingerprint and the update's geometry say.
+"""Detector features: what the golden set, the update's geometry and its fingerprint say.
 
-Pure functions. Each feature compares the update with a reference that needs no labels of who
-attacks: the round's global model, the updates of the round that arrived earlier, or accepted
-history.
+Pure functions. Every feature compares the update with a reference that needs no knowledge of
+who attacks, and that is fixed when the update arrives:
+- the round's global model and the server's golden set (always);
+- the federation's previous round as AURA decided it: the global model it started from and the
+  updates it accepted (from a federation's second round on; that round is closed, so this
+  reference is the same whatever order the workers run in);
+- the updates of this round that arrived earlier (copies; a norm scale in a first round).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 Vector = NDArray[np.float64]
+Features = dict[str, float | str | None]
 
 
 def cosine(a: Vector, b: Vector) -> float | None:
@@ -25,62 +30,119 @@ def cosine(a: Vector, b: Vector) -> float | None:
 
 
 @dataclass(frozen=True)
+class PreviousRound:
+    """The federation's previous round: its global model, and the updates AURA accepted in it."""
+
+    global_weights: Vector
+    accepted: Mapping[str, Vector]  # hospital -> flattened weights it sent
+    accepted_attributions: Mapping[str, Sequence[float]] = field(default_factory=dict)  # hospital -> fp shift
+    examples: Mapping[str, float] = field(default_factory=dict)  # hospital -> examples it trained on (weight)
+
+
+@dataclass(frozen=True)
 class Inputs:
     """Everything one verdict is computed from."""
 
-    update_metrics: Mapping[str, float | None]
-    global_metrics: Mapping[str, float | None]
+    hospital: str
+    update_metrics: Mapping[str, float | None]  # golden-set metrics of the updated model
+    global_metrics: Mapping[str, float | None]  # ... and of the round's global model
     update: Vector  # flattened weights of the update
     global_weights: Vector  # flattened weights of the round's global model
-    peers: Sequence[Vector]  # flattened weights of the round's earlier updates
-    history_norms: Sequence[float]  # update norms of accepted history (fallback reference)
+    peers: Mapping[str, Vector]  # flattened weights of the round's earlier updates, by hospital
+    previous: PreviousRound | None  # None in the federation's first round
     feature_names: Sequence[str]
-    attribution: Sequence[float]
-    attribution_global: Sequence[float]
-    attribution_peers: Sequence[float] | None
+    attribution: Sequence[float]  # mean SHAP value per feature of the updated model
+    attribution_global: Sequence[float]  # ... of the global model
+    honest_scale: float | None = None  # the task's calibrated largest honest update/model norm ratio
 
 
-def compute(inputs: Inputs) -> dict[str, float | str | None]:
-    """The feature dict of one update (None where a reference does not exist yet)."""
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b <= 1e-12 else a / b
+
+
+def golden(inputs: Inputs, norm: float) -> Features:
+    """How the update changes the model on the golden set."""
     u, g = inputs.update_metrics, inputs.global_metrics
-    delta = inputs.update - inputs.global_weights
-    norm = float(np.linalg.norm(delta))
-    peer_deltas = [p - inputs.global_weights for p in inputs.peers]
-    peer_norms = [float(np.linalg.norm(d)) for d in peer_deltas]
-    reference_norms = peer_norms if len(peer_norms) >= 2 else list(inputs.history_norms)
-    median_norm = float(np.median(reference_norms)) if reference_norms else None
-
-    fp = np.asarray(inputs.attribution)
-    fp_global = np.asarray(inputs.attribution_global)
-    fp_cos_peers = None
-    top_feature, top_shift = None, None
-    if inputs.attribution_peers is not None:
-        fp_peers = np.asarray(inputs.attribution_peers)
-        # Compare how the update moved the attributions with how its peers moved them.
-        fp_cos_peers = cosine(fp - fp_global, fp_peers - fp_global)
-        shift = fp - fp_peers
-        top = int(np.argmax(np.abs(shift)))
-        top_feature, top_shift = inputs.feature_names[top], float(shift[top])
-
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None or b <= 1e-12 else a / b
 
     def diff(key: str) -> float | None:
         a, b = u.get(key), g.get(key)
         return None if a is None or b is None else a - b
 
+    loss_change = diff("loss")
     return {
-        "loss": u.get("loss"),
-        "global_loss": g.get("loss"),
-        "loss_ratio": ratio(u.get("loss"), g.get("loss")),
-        "accuracy_delta": diff("accuracy"),
-        "auc_delta": diff("auc"),
-        "update_norm": norm,
-        "median_norm": median_norm,
-        "norm_ratio": ratio(norm, median_norm),
-        "cos_peers": cosine(delta, np.mean(peer_deltas, axis=0)) if peer_deltas else None,
-        "n_peers": float(len(peer_deltas)),
-        "fp_cos_peers": fp_cos_peers,
-        "fp_top_feature": top_feature,
-        "fp_top_shift": top_shift,
+        "loss": u.get("loss"), "global_loss": g.get("loss"), "loss_ratio": _ratio(u.get("loss"), g.get("loss")),
+        # Golden loss gained per unit of update norm: a descent step on real data of any centre
+        # rarely climbs the golden loss steeply; a step against the data (flipped) does.
+        "loss_slope": None if loss_change is None or norm < 1e-12 else loss_change / norm,
+        "accuracy_delta": diff("accuracy"), "auc_delta": diff("auc"),
     }
+
+
+def crafted_residual(delta: Vector, others: Sequence[Vector]) -> float | None:
+    """Share of the update (by norm) outside the plane of the others' mean update and per-weight spread.
+
+    ALIE (mu - z sigma), IPM (-eps mu) and Min-Max (mu + gamma p, p = -mu/|mu| or -sigma) send an
+    update built from exactly these two vectors: their residual is near 0, a trained update's is not.
+    """
+    if len(others) < 2 or float(np.linalg.norm(delta)) < 1e-12:
+        return None
+    stacked = np.asarray(others)
+    basis = np.stack([stacked.mean(axis=0), stacked.std(axis=0)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, delta, rcond=None)
+    return float(np.linalg.norm(delta - basis @ coef) / np.linalg.norm(delta))
+
+
+def geometry(inputs: Inputs, delta: Vector) -> Features:
+    """Size and direction of the update against the previous round, and copies of earlier peers."""
+    norm = float(np.linalg.norm(delta))
+    scale = _ratio(norm, float(np.linalg.norm(inputs.global_weights)))
+    out: Features = {"update_norm": norm, "scale_ratio": scale, "honest_scale": inputs.honest_scale,
+                     "scale_excess": _ratio(scale, inputs.honest_scale),
+                     "n_peers": float(len(inputs.peers)), "norm_reference": None, "cos_step": None,
+                     "crafted_residual": None, "crafted_others": None, "copy_distance": None, "copy_of": None}
+    prev = inputs.previous
+    reference_norms: list[float] = []
+    # The hospital's own previous update is never its reference: had an attacker's first update
+    # slipped through, it would otherwise vouch for the next one.
+    others = {h: w - prev.global_weights for h, w in prev.accepted.items() if h != inputs.hospital} if prev else {}
+    if others:
+        reference_norms = [float(np.linalg.norm(d)) for d in others.values()]
+        out["norm_reference"] = "the other hospitals' accepted updates last round"
+        # The step the others took last round (FedAvg of their accepted updates): where training went.
+        assert prev is not None
+        step = sum((prev.examples.get(h, 1.0) * d for h, d in others.items()), np.zeros_like(delta))
+        out["cos_step"] = cosine(delta, step)
+        out["crafted_residual"] = crafted_residual(delta, list(others.values()))
+        out["crafted_others"] = float(len(others))
+    elif len(inputs.peers) >= 2:
+        reference_norms = [float(np.linalg.norm(p - inputs.global_weights)) for p in inputs.peers.values()]
+        out["norm_reference"] = "this round's earlier updates"
+    median_norm = float(np.median(reference_norms)) if reference_norms else None
+    out["median_norm"], out["norm_ratio"] = median_norm, _ratio(norm, median_norm)
+    if inputs.peers and norm > 1e-12:
+        # A copy of an earlier update of the round (colluding attackers send the same crafted one).
+        distances = {h: float(np.linalg.norm(inputs.update - p)) / norm for h, p in inputs.peers.items()}
+        nearest = min(distances, key=lambda h: (distances[h], h))
+        out["copy_distance"], out["copy_of"] = distances[nearest], nearest
+    return out
+
+
+def fingerprint(inputs: Inputs) -> Features:
+    """How the update moved the attributions, against how the previous round's other accepted updates did."""
+    shift = np.asarray(inputs.attribution, dtype=np.float64) - np.asarray(inputs.attribution_global, dtype=np.float64)
+    prev = inputs.previous
+    others = [np.asarray(v, dtype=np.float64) for h, v in (prev.accepted_attributions.items() if prev else [])
+              if h != inputs.hospital]
+    if not others:
+        return {"fp_cos": None, "fp_top_feature": None, "fp_top_shift": None}
+    reference = np.mean(others, axis=0)
+    top = int(np.argmax(np.abs(shift - reference)))
+    return {"fp_cos": cosine(shift, reference), "fp_top_feature": inputs.feature_names[top],
+            "fp_top_shift": float(shift[top])}
+
+
+def compute(inputs: Inputs) -> Features:
+    """The feature dict of one update (None where a reference does not exist yet)."""
+    delta = inputs.update - inputs.global_weights
+    shape = geometry(inputs, delta)
+    return {**golden(inputs, float(shape["update_norm"] or 0.0)), **shape, **fingerprint(inputs)}

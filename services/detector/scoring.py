@@ -1,23 +1,22 @@
 """From features to a verdict: graded rules plus an Isolation Forest, with reasons in words.
 
-Each signal maps its feature onto a severity in [0, 1] between a value that is fine and one
-that is clearly bad; the score is the largest severity, so every rejection is explained by the
-signal that caused it. Reasons are ranked by severity and carry the numbers behind them.
+Each signal maps its feature onto a severity in [0, 1] between a value that is fine and one that
+is clearly bad; the score is the largest severity, so every rejection is explained by the signal
+that caused it. Reasons are ranked by severity and carry the numbers behind them.
+
+Where the `fine` ends come from: honest behaviour only. They sit beyond the most extreme value of
+each feature over every honest update of 28 no-attack Fed-Heart-Disease federations (both models,
+4 and 8 hospitals, seeds 0-9 minus the benchmark's), with a margin; `bad` is where the severity
+reaches 1. bench/results/detection.md lists those honest extremes next to each rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
-from sklearn.ensemble._iforest import _average_path_length
-
-FOREST_FEATURES = ("loss_ratio", "accuracy_delta", "norm_ratio", "cos_peers", "fp_cos_peers")
-# Value a missing feature takes in the forest: what an unremarkable update would show.
-NEUTRAL = {"loss_ratio": 1.0, "accuracy_delta": 0.0, "norm_ratio": 1.0, "cos_peers": 0.5, "fp_cos_peers": 0.5}
 
 
 @dataclass(frozen=True)
@@ -31,81 +30,93 @@ class Reason:
     text: str
 
 
-def _ramp(value: float, fine: float, bad: float) -> float:
+def ramp(value: float, fine: float, bad: float) -> float:
     """0 at `fine`, 1 at `bad`, linear between (either direction)."""
     return float(np.clip((value - fine) / (bad - fine), 0.0, 1.0))
 
 
-def rule_reasons(f: Mapping[str, Any]) -> list[Reason]:
-    """The graded rules' reasons for one feature dict."""
+@dataclass(frozen=True)
+class Rule:
+    """A graded rule on one feature: which evidence family it belongs to, and how to say it."""
+
+    signal: str
+    family: str  # golden | geometry | fingerprint (the ablation groups signals by family)
+    feature: str
+    fine: float
+    bad: float
+    reference: Callable[[Mapping[str, Any]], float | None]
+    say: Callable[[Mapping[str, Any]], str]
+
+
+def _r(key: str) -> Callable[[Mapping[str, Any]], float | None]:
+    return lambda f: f.get(key)
+
+
+RULES: tuple[Rule, ...] = (
+    # Golden set: the updated model on the server's own data.
+    Rule("golden_loss", "golden", "loss_ratio", 1.03, 1.10, _r("global_loss"), lambda f: (
+        f"golden-set loss {f['loss']:.3f} vs global {f['global_loss']:.3f} ({f['loss_ratio']:.3f}x; "
+        "fine up to 1.03x)")),
+    Rule("golden_slope", "golden", "loss_slope", 0.25, 0.40, lambda f: 0.0, lambda f: (
+        f"golden-set loss climbs {f['loss_slope']:+.3f} per unit of update norm (honest steps descend or climb "
+        "slowly; fine up to +0.25)")),
+    Rule("golden_accuracy", "golden", "accuracy_delta", -0.12, -0.25, lambda f: 0.0, lambda f: (
+        f"golden-set accuracy {f['accuracy_delta']:+.3f} vs the global model (fine down to -0.12)")),
+    # Geometry: the update as a vector, against the previous round and the round's earlier updates.
+    Rule("update_norm", "geometry", "norm_ratio", 3.0, 6.0, _r("median_norm"), lambda f: (
+        f"update norm {f['update_norm']:.3g} is {f['norm_ratio']:.1f}x the median {f['median_norm']:.3g} of "
+        f"{f['norm_reference']} (fine up to 3x)")),
+    Rule("update_scale", "geometry", "scale_excess", 2.0, 4.0, _r("honest_scale"), lambda f: (
+        f"update norm {f['update_norm']:.3g} is {f['scale_ratio']:.3f}x the global model's norm, "
+        f"{f['scale_excess']:.1f}x the largest ratio an honest update showed in this task's calibration "
+        f"({f['honest_scale']:.3f}x; fine up to 2x)")),
+    Rule("direction", "geometry", "cos_step", -0.9, -0.99, lambda f: 0.0, lambda f: (
+        f"update direction has cosine {f['cos_step']:+.2f} with the step the other hospitals' accepted updates "
+        "took last round (fine down to -0.9)")),
+    Rule("crafted", "geometry", "crafted_residual", 0.15, 0.10, lambda f: 0.15, lambda f: (
+        f"{f['crafted_residual']:.1%} of the update lies outside the plane of the other "
+        f"{f['crafted_others']:.0f} hospitals' mean update and per-weight spread last round (an update built "
+        "from those statistics, as ALIE, IPM and Min-Max build theirs, has almost none; fine from 15%)")),
+    Rule("copy", "geometry", "copy_distance", 0.05, 0.01, lambda f: 0.0, lambda f: (
+        f"the nearest earlier update of this round, {f['copy_of']}'s, is {f['copy_distance']:.1%} of this "
+        "update's norm away (a copy is within 1%; fine from 5%)")),
+    # Attribution fingerprint: how the update moved the SHAP attributions.
+    # Golden set and geometry together: a step against the federation's last step that also
+    # climbs the golden loss is what training on flipped labels (or flipping the update) gives.
+    # Either half alone occurs in honest updates (Switzerland's and VA's data differ from the rest).
+    Rule("against_the_data", "golden+geometry", "against_data", 0.0, 1.0, lambda f: 0.0, lambda f: (
+        f"update goes against the other hospitals' last step (cosine {f['cos_step']:+.2f}, suspicious from -0.1) "
+        f"and climbs the golden-set loss ({f['loss_slope']:+.3f} per unit norm, suspicious from +0.10)")),
+    Rule("attribution_shift", "fingerprint", "fp_cos", -0.92, -0.99, lambda f: 0.0, lambda f: (
+        f"attribution change has cosine {f['fp_cos']:+.2f} with the other hospitals' last round "
+        f"(fine down to -0.92); largest departure on `{f['fp_top_feature']}` ({f['fp_top_shift']:+.3f})")),
+)
+SIGNAL_FAMILY = {rule.signal: rule.family for rule in RULES} | {"isolation_forest": "forest"}
+
+
+def derived(f: Mapping[str, Any]) -> dict[str, float | None]:
+    """Features combined from others: `against_data` is the smaller of two graded suspicions."""
+    if f.get("cos_step") is None or f.get("loss_slope") is None:
+        return {"against_data": None}
+    return {"against_data": min(ramp(f["cos_step"], -0.1, -0.4), ramp(f["loss_slope"], 0.10, 0.25))}
+
+
+def rule_reasons(f: Mapping[str, Any], rules: Sequence[Rule] = RULES) -> list[Reason]:
+    """The graded rules' reasons for one feature dict (rules whose feature is missing say nothing)."""
     out: list[Reason] = []
-    if f.get("loss_ratio") is not None:
-        out.append(Reason("golden_loss", _ramp(f["loss_ratio"], 1.15, 1.6), f["loss"], f["global_loss"],
-                          f"golden-set loss {f['loss']:.3f} vs global {f['global_loss']:.3f} "
-                          f"({f['loss_ratio']:.2f}x; fine up to 1.15x)"))
-    if f.get("accuracy_delta") is not None:
-        out.append(Reason("golden_accuracy", _ramp(f["accuracy_delta"], -0.08, -0.25), f["accuracy_delta"], 0.0,
-                          f"golden-set accuracy {f['accuracy_delta']:+.3f} vs the global model "
-                          "(fine down to -0.08)"))
-    if f.get("norm_ratio") is not None:
-        out.append(Reason("update_norm", _ramp(f["norm_ratio"], 2.5, 5.0), f["update_norm"], f["median_norm"],
-                          f"update norm {f['update_norm']:.3g} is {f['norm_ratio']:.1f}x the reference median "
-                          f"{f['median_norm']:.3g} (fine up to 2.5x)"))
-    if f.get("cos_peers") is not None:
-        out.append(Reason("direction", _ramp(f["cos_peers"], 0.0, -0.4), f["cos_peers"], 0.0,
-                          f"update direction has cosine {f['cos_peers']:+.2f} with the round's other updates "
-                          "(fine down to 0)"))
-    if f.get("fp_cos_peers") is not None:
-        out.append(Reason("attribution_shift", _ramp(f["fp_cos_peers"], 0.0, -0.5), f["fp_cos_peers"], 0.0,
-                          f"attribution change has cosine {f['fp_cos_peers']:+.2f} with the peers' "
-                          f"(fine down to 0); largest shift on `{f['fp_top_feature']}` "
-                          f"({f['fp_top_shift']:+.3f})"))
+    f = {**f, **derived(f)}
+    for rule in rules:
+        value = f.get(rule.feature)
+        if value is None:
+            continue
+        out.append(Reason(rule.signal, ramp(float(value), rule.fine, rule.bad), float(value), rule.reference(f),
+                          rule.say(f)))
     return out
-
-
-def forest_vector(f: Mapping[str, Any]) -> list[float]:
-    """The feature dict as the Isolation Forest's input row."""
-    return [float(f[k]) if f.get(k) is not None else NEUTRAL[k] for k in FOREST_FEATURES]
-
-
-def fit_forest(history: Sequence[Sequence[float]]) -> tuple[IsolationForest, list[float]]:
-    """An Isolation Forest over accepted history, and the history's own anomaly scores (sorted)."""
-    forest = IsolationForest(n_estimators=100, random_state=0).fit(np.asarray(history))
-    return forest, sorted((-forest.score_samples(np.asarray(history))).tolist())
-
-
-def anomaly(forest: IsolationForest, row: Sequence[float]) -> float:
-    """The forest's anomaly score of one row: -score_samples, computed without joblib.
-
-    sklearn's score_samples dispatches every tree through joblib, which costs ~5 ms for one row;
-    this walks the same trees with the same fitted path lengths in ~0.7 ms (a test checks both
-    agree). It reads two fitted attributes sklearn keeps private, pinned by the lock file.
-    """
-    x = np.asarray([row], dtype=np.float32)
-    depth = 0.0
-    for tree, features, lengths, corrections in zip(
-        forest.estimators_, forest.estimators_features_, forest._decision_path_lengths,
-        forest._average_path_length_per_tree, strict=True,
-    ):
-        leaf = tree.tree_.apply(np.ascontiguousarray(x[:, features]))[0]
-        depth += lengths[leaf] + corrections[leaf] - 1.0
-    return float(2.0 ** (-depth / (len(forest.estimators_) * _average_path_length([forest.max_samples_])[0])))
-
-
-def forest_reason(forest: IsolationForest, history_scores: Sequence[float], row: Sequence[float]) -> Reason:
-    """How unusual the update is next to accepted history (share of history it is more anomalous than)."""
-    score = anomaly(forest, row)
-    share = float(np.searchsorted(history_scores, score, side="left")) / len(history_scores)
-    # Only the far tail counts: at 0.5 severity the update is stranger than 98.5% of history.
-    severity = 0.9 * _ramp(share, 0.97, 1.0)
-    return Reason("isolation_forest", severity, score, float(np.median(history_scores)),
-                  f"isolation-forest anomaly {score:.3f} exceeds {share:.1%} of accepted history "
-                  f"(median {np.median(history_scores):.3f}, {len(history_scores)} updates)")
 
 
 def decide(reasons: Sequence[Reason], threshold: float) -> tuple[str, float, list[dict[str, Any]]]:
     """Verdict, score (largest severity) and the reasons ranked, as stored."""
-    ranked = sorted(reasons, key=lambda r: r.severity, reverse=True)
+    ranked = sorted(reasons, key=lambda r: (-r.severity, r.signal))
     score = ranked[0].severity if ranked else 0.0
     verdict = "rejected" if score >= threshold else "accepted"
     return verdict, score, [asdict(r) for r in ranked]

@@ -1,75 +1,101 @@
-"""The detector stage: gather the evidence, compute features, score, and write the verdict."""
+"""The detector stage: gather the evidence, compute features, score, and write the verdict.
+
+A verdict uses only evidence that is fixed when the update arrives, so it is the same whichever
+worker runs it and whenever: the round's global model and golden-set metrics, the updates of the
+round that arrived earlier (their weights, not their verdicts, which may not exist yet), and the
+federation's closed rounds. "The federation" of a submission is the rounds of its task in which
+its hospital took part before; the previous of those rounds gives the reference step, norms and
+crafted-update checks, and all of them the Isolation Forest's history.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.ensemble import IsolationForest
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.detector import features as feat
-from services.detector.scoring import decide, fit_forest, forest_reason, forest_vector, rule_reasons
+from services.detector.calibration import honest_scale
+from services.detector.forest import fit_forest, forest_reason, forest_vector
+from services.detector.scoring import decide, rule_reasons
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
 from shared.stage import advance
 from shared.weights import earlier_peers, flatten, global_model, load_weights
 
-FOREST_REFIT_EVERY = 25  # refit when accepted history grows by this much; keeps detect cheap
-HISTORY_LIMIT = 2000  # the forest learns from at most this much accepted history
-NORM_HISTORY = 50  # recent accepted norms: the reference when a round has fewer than 2 peers
+HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 closed rounds
+
+# Fitted forests by (database, task, federation rounds): closed rounds never change, so a fit is
+# reused by every update of the round and by every worker that sees the same rounds.
+_forests: dict[tuple[str, str, tuple[int, ...]], tuple[IsolationForest, list[float]]] = {}
 
 
-def _accepted(task: str, before: Submission) -> Select[Decision]:
-    return (select(Decision).join(Submission, Submission.id == Decision.submission_id)
-            .where(Submission.task == task, Decision.verdict == Verdict.ACCEPTED,
-                   Submission.created_at < before.created_at))
+def federation_rounds(session: Session, submission: Submission) -> list[int]:
+    """The earlier rounds of the submission's task in which its hospital took part, oldest first."""
+    return sorted(session.scalars(
+        select(Submission.round).distinct().where(Submission.task == submission.task,
+                                                  Submission.hospital_id == submission.hospital_id,
+                                                  Submission.round < submission.round)))
 
 
-# Fitted forests by (database, task, history size): loading and refitting happen only on a miss.
-_forests: dict[tuple[str, str, int], tuple[IsolationForest, list[float]]] = {}
-
-
-def _forest_for(session: Session, submission: Submission) -> tuple[IsolationForest, list[float]] | None:
-    """The forest over the oldest accepted history, refitted each time that grows by FOREST_REFIT_EVERY."""
-    count_query = select(func.count()).select_from(_accepted(submission.task, submission).subquery())
-    count = min(session.scalar(count_query) or 0, HISTORY_LIMIT)
-    usable = count - count % FOREST_REFIT_EVERY
-    if usable < max(get_settings().forest_min_history, 1):
+def previous_round(session: Session, task: str, round_: int) -> feat.PreviousRound | None:
+    """Round `round_` of `task` as AURA decided it: its global model and the updates it accepted."""
+    reference = global_model(session, task, round_)
+    if reference is None:
         return None
-    key = (str(session.get_bind().engine.url), submission.task, usable)
+    rows = session.execute(
+        select(Submission, Fingerprint)
+        .join(Decision, Decision.submission_id == Submission.id)
+        .outerjoin(Fingerprint, Fingerprint.submission_id == Submission.id)
+        .where(Submission.task == task, Submission.round == round_, Decision.verdict == Verdict.ACCEPTED)
+        .order_by(Submission.created_at, Submission.id)).all()
+    accepted = {s.hospital_id: flatten(load_weights(s.file_sha256)) for s, _ in rows}
+    shifts = {s.hospital_id: (np.asarray(fp.attribution) - np.asarray(fp.reference)).tolist()
+              for s, fp in rows if fp is not None}
+    examples = {s.hospital_id: float(s.num_examples) for s, _ in rows if s.num_examples}
+    return feat.PreviousRound(flatten(load_weights(reference.file_sha256)), accepted, shifts, examples)
+
+
+def _forest_for(session: Session, submission: Submission, rounds: list[int]
+                ) -> tuple[IsolationForest, list[float]] | None:
+    """The forest over the accepted updates of the federation's closed rounds (None while too few)."""
+    window = tuple(rounds[-HISTORY_ROUNDS:])
+    key = (str(session.get_bind().engine.url), submission.task, window)
     if key not in _forests:
-        # A fixed prefix of history: every worker that sees this much history fits the same forest.
-        decisions = session.scalars(_accepted(submission.task, submission)
-                                    .order_by(Submission.created_at, Submission.id).limit(usable))
+        decisions = session.scalars(
+            select(Decision).join(Submission, Submission.id == Decision.submission_id)
+            .where(Submission.task == submission.task, Submission.round.in_(window),
+                   Decision.verdict == Verdict.ACCEPTED)
+            .order_by(Submission.round, Submission.created_at, Submission.id)).all()
+        if len(decisions) < max(get_settings().forest_min_history, 2):
+            return None
         if len(_forests) >= 16:
             _forests.pop(next(iter(_forests)))
         _forests[key] = fit_forest([forest_vector(d.features) for d in decisions])
     return _forests[key]
 
 
-def build_inputs(session: Session, submission: Submission) -> feat.Inputs:
+def build_inputs(session: Session, submission: Submission, rounds: list[int]) -> feat.Inputs:
     """Load every piece of evidence the features need from the database and blob store."""
     evaluation = session.get(Evaluation, submission.id)
     fingerprint = session.get(Fingerprint, submission.id)
     reference = global_model(session, submission.task, submission.round)
     if evaluation is None or fingerprint is None or reference is None:
         raise LookupError(f"submission {submission.id} is missing its evaluation, fingerprint or global model")
-    peers = [flatten(load_weights(p.file_sha256)) for p in earlier_peers(session, submission)]
-    history_norms: list[float] = []
-    if len(peers) < 2:
-        recent = session.scalars(_accepted(submission.task, submission)
-                                 .order_by(Submission.created_at.desc()).limit(NORM_HISTORY))
-        history_norms = [d.features["update_norm"] for d in recent if d.features.get("update_norm") is not None]
+    peers = {p.hospital_id: flatten(load_weights(p.file_sha256)) for p in earlier_peers(session, submission)}
     return feat.Inputs(
+        hospital=submission.hospital_id,
         update_metrics=evaluation.update_metrics,
         global_metrics=evaluation.global_metrics,
         update=flatten(load_weights(submission.file_sha256)),
         global_weights=flatten(load_weights(reference.file_sha256)),
         peers=peers,
-        history_norms=history_norms,
+        previous=previous_round(session, submission.task, rounds[-1]) if rounds else None,
         feature_names=fingerprint.features,
         attribution=fingerprint.attribution,
         attribution_global=fingerprint.reference,
-        attribution_peers=fingerprint.peer_reference,
+        honest_scale=honest_scale(submission.task),
     )
 
 
@@ -77,9 +103,10 @@ def detect(session: Session, submission: Submission) -> None:
     """Write the submission's Decision row (once) and mark it decided."""
     if session.get(Decision, submission.id) is None:
         settings = get_settings()
-        features = feat.compute(build_inputs(session, submission))
+        rounds = federation_rounds(session, submission)
+        features = feat.compute(build_inputs(session, submission, rounds))
         reasons = rule_reasons(features)
-        forest = _forest_for(session, submission)
+        forest = _forest_for(session, submission, rounds) if rounds else None
         if forest is not None:
             reasons.append(forest_reason(*forest, forest_vector(features)))
         verdict, score, ranked = decide(reasons, settings.detector_threshold)

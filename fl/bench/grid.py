@@ -1,0 +1,109 @@
+"""The benchmark's grid: which federations run, under which defence, attack, attackers and seed.
+
+Fed-Heart-Disease with FLamby's protocol (15 rounds x 100 local SGD steps, batch 4, lr 1e-3),
+for the MLP and the logistic regression. Attackers: each of the four centres in turn (4
+hospitals, one attacker), and each centre in turn with both of its halves when every centre is
+split in two (8 hospitals, two attackers). Every attack of the suite with its default
+parameters, and no attack. Every defence sees the same data, seeds and attackers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fl.attacks import ATTACKS
+from fl.config import AttackSpec, FederationConfig
+from fl.task import hospital_id
+from shared.modeltask.heart import CENTRES
+
+TASKS = ("heart-mlp", "heart-logreg")
+SEEDS = (42, 43, 44, 45, 46)  # FLamby's
+NO_ATTACK = "none"
+ATTACK_NAMES: tuple[str, ...] = tuple(ATTACKS)  # label-flip, sign-flip, gaussian-noise, scaling, alie, ipm, ...
+# "aura" is AuraStrategy over FedAvg; the others are Flower's strategies (fl/federation.py).
+CENTRE_IDS = tuple(hospital_id(c) for c in CENTRES)  # cleveland, hungary, switzerland, va-long-beach
+DEFENCES = ("fedavg", "aura", "krum", "multikrum", "bulyan", "fedmedian", "fedtrimmedavg", "clipping")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Who attacks: `split` 1 (4 hospitals) or 2 (8 hospitals), and the attacking hospitals."""
+
+    split: int
+    attackers: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """A label for tables: the attacking centre, "x2" when both of its halves attack."""
+        centre = self.attackers[0].rsplit("-", 1)[0] if self.split > 1 else self.attackers[0]
+        return centre if self.split == 1 else f"{centre} x{len(self.attackers)}"
+
+    @property
+    def hospitals(self) -> int:
+        """How many hospitals the federation has."""
+        return 4 * self.split
+
+
+def scenarios() -> list[Scenario]:
+    """Each centre attacks alone among 4 hospitals, then with both halves among 8."""
+    single = [Scenario(1, (c,)) for c in CENTRE_IDS]
+    paired = [Scenario(2, (f"{c}-1", f"{c}-2")) for c in CENTRE_IDS]
+    return single + paired
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the grid."""
+
+    task: str
+    split: int
+    attackers: tuple[str, ...]  # empty without attack
+    attack: str  # an attack name, or NO_ATTACK
+    defence: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """A unique, readable identifier (resuming skips the keys already done)."""
+        who = "+".join(self.attackers) or "-"
+        return f"{self.task}|{self.split}|{who}|{self.attack}|{self.defence}|{self.seed}"
+
+    @property
+    def hospitals(self) -> int:
+        """How many hospitals the federation has."""
+        return 4 * self.split
+
+    @property
+    def malicious(self) -> int:
+        """How many hospitals attack."""
+        return len(self.attackers)
+
+    def runnable(self) -> tuple[bool, str]:
+        """Whether the defence can run here, and why not (Bulyan needs n >= 4f + 3)."""
+        if self.defence == "bulyan" and self.hospitals < 4 * self.malicious + 3:
+            return False, (f"Bulyan needs n >= 4f + 3 hospitals; here n = {self.hospitals}, "
+                           f"f = {self.malicious} (needs {4 * self.malicious + 3})")
+        return True, ""
+
+    def config(self) -> FederationConfig:
+        """The federation to run (the inner strategy is FedAvg for AURA)."""
+        specs = tuple(AttackSpec(h, self.attack) for h in self.attackers) if self.attack != NO_ATTACK else ()
+        strategy = "fedavg" if self.defence == "aura" else self.defence
+        return FederationConfig(task=self.task, split=self.split, seed=self.seed, strategy=strategy, attacks=specs)
+
+
+def grid(tasks: tuple[str, ...] = TASKS, seeds: tuple[int, ...] = SEEDS,
+         attacks: tuple[str, ...] = ATTACK_NAMES, defences: tuple[str, ...] = DEFENCES,
+         scenario_list: list[Scenario] | None = None) -> Iterator[RunSpec]:
+    """Every run, seed by seed (so a partial run is a complete grid for its first seeds)."""
+    chosen = scenario_list if scenario_list is not None else scenarios()
+    for seed in seeds:
+        for task in tasks:
+            for split in sorted({s.split for s in chosen}):
+                for defence in defences:
+                    yield RunSpec(task, split, (), NO_ATTACK, defence, seed)
+            for attack in attacks:
+                for scenario in chosen:
+                    for defence in defences:
+                        yield RunSpec(task, scenario.split, scenario.attackers, attack, defence, seed)
