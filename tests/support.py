@@ -20,18 +20,18 @@ def perturbed_update(task: str = "heart-mlp", seed: int = 0, scale: float = 0.05
 
 
 def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: int = 100, seed: int = 0,
-                   flip_labels: bool = False) -> bytes:
-    """An honest (or label-flipped) local update: SGD from the round-1 global model on one centre."""
+                   flip_labels: bool = False, lr: float = 1e-3, batch: int = 4) -> bytes:
+    """An honest (or label-flipped) local update: FLamby's local protocol from the round-1 global model."""
     import torch
 
     model_task = get_task(task)
     data = model_task.load_data().centre(centre).train
     model = model_task.model_from(model_task.initial_weights()).train()
-    optimiser = torch.optim.SGD(model.parameters(), lr=0.05)
+    optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     x, y = torch.from_numpy(data.x), torch.from_numpy(1.0 - data.y if flip_labels else data.y)
     for _ in range(steps):
-        idx = torch.from_numpy(rng.integers(0, len(y), 16))
+        idx = torch.from_numpy(rng.integers(0, len(y), batch))
         optimiser.zero_grad()
         torch.nn.functional.binary_cross_entropy_with_logits(model(x[idx]), y[idx]).backward()
         optimiser.step()
