@@ -39,6 +39,22 @@ class PreviousRound:
     examples: Mapping[str, float] = field(default_factory=dict)  # hospital -> examples it trained on (weight)
 
 
+def continues(previous: PreviousRound, global_weights: Vector) -> bool:
+    """Whether `global_weights` is an aggregate of what `previous` accepted: the same federation's next round.
+
+    FedAvg, medians, trimmed means, Krum and clipping all move every weight to within the range of
+    the accepted updates' changes (or not at all); the global model of another federation that
+    happens to use the next round number does not.
+    """
+    step = global_weights - previous.global_weights
+    if not previous.accepted:
+        return bool(np.allclose(step, 0.0, rtol=0.0, atol=1e-7))  # nothing accepted: the model stayed
+    deltas = np.stack([w - previous.global_weights for w in previous.accepted.values()])
+    low, high = np.minimum(deltas.min(axis=0), 0.0), np.maximum(deltas.max(axis=0), 0.0)
+    slack = 1e-5 * float(np.abs(deltas).max()) + 1e-7  # float32 rounding of the stored models
+    return bool(np.all(step >= low - slack) and np.all(step <= high + slack))
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything one verdict is computed from."""

@@ -48,6 +48,11 @@ class Rule:
     say: Callable[[Mapping[str, Any]], str]
 
 
+# The "against the data" index -cos + 3 x slope: its largest honest value in calibration, and where
+# its severity starts and reaches 1.
+AGAINST_HONEST_MAX, AGAINST_FINE, AGAINST_BAD = 1.03, 1.15, 1.35
+
+
 def _r(key: str) -> Callable[[Mapping[str, Any]], float | None]:
     return lambda f: f.get(key)
 
@@ -81,12 +86,13 @@ RULES: tuple[Rule, ...] = (
         f"the nearest earlier update of this round, {f['copy_of']}'s, is {f['copy_distance']:.1%} of this "
         "update's norm away (a copy is within 1%; fine from 5%)")),
     # Attribution fingerprint: how the update moved the SHAP attributions.
-    # Golden set and geometry together: a step against the federation's last step that also
-    # climbs the golden loss is what training on flipped labels (or flipping the update) gives.
-    # Either half alone occurs in honest updates (Switzerland's and VA's data differ from the rest).
-    Rule("against_the_data", "golden+geometry", "against_data", 0.0, 1.0, lambda f: 0.0, lambda f: (
-        f"update goes against the other hospitals' last step (cosine {f['cos_step']:+.2f}, suspicious from -0.1) "
-        f"and climbs the golden-set loss ({f['loss_slope']:+.3f} per unit norm, suspicious from +0.10)")),
+    # Golden set and geometry together: a step against the others' last step that also climbs the
+    # golden loss is what training on flipped labels (or flipping the update) gives. Either half
+    # alone occurs in honest updates (Switzerland's and VA's data differ from the rest).
+    Rule("against_the_data", "golden+geometry", "against_data", 0.0, 1.0, _r("against_index"), lambda f: (
+        f"update goes against the other hospitals' last step (cosine {f['cos_step']:+.2f}) while climbing the "
+        f"golden-set loss ({f['loss_slope']:+.3f} per unit norm): index {f['against_index']:.2f} = -cosine + "
+        f"3 x slope (honest updates stayed below {AGAINST_HONEST_MAX}; fine up to {AGAINST_FINE})")),
     Rule("attribution_shift", "fingerprint", "fp_cos", -0.92, -0.99, lambda f: 0.0, lambda f: (
         f"attribution change has cosine {f['fp_cos']:+.2f} with the other hospitals' last round "
         f"(fine down to -0.92); largest departure on `{f['fp_top_feature']}` ({f['fp_top_shift']:+.3f})")),
@@ -95,10 +101,16 @@ SIGNAL_FAMILY = {rule.signal: rule.family for rule in RULES} | {"isolation_fores
 
 
 def derived(f: Mapping[str, Any]) -> dict[str, float | None]:
-    """Features combined from others: `against_data` is the smaller of two graded suspicions."""
+    """Features combined from others: how much the update goes against the data (direction and golden loss).
+
+    Two graded readings of the same evidence, the larger counts: both halves suspicious at once
+    (the smaller of their ramps), or their sum -cos + 3 x slope beyond anything honest.
+    """
     if f.get("cos_step") is None or f.get("loss_slope") is None:
-        return {"against_data": None}
-    return {"against_data": min(ramp(f["cos_step"], -0.1, -0.4), ramp(f["loss_slope"], 0.10, 0.25))}
+        return {"against_data": None, "against_index": None}
+    index = -float(f["cos_step"]) + 3.0 * float(f["loss_slope"])
+    both = min(ramp(f["cos_step"], -0.1, -0.4), ramp(f["loss_slope"], 0.10, 0.25))
+    return {"against_data": max(both, ramp(index, AGAINST_FINE, AGAINST_BAD)), "against_index": index}
 
 
 def rule_reasons(f: Mapping[str, Any], rules: Sequence[Rule] = RULES) -> list[Reason]:

@@ -3,9 +3,11 @@
 A verdict uses only evidence that is fixed when the update arrives, so it is the same whichever
 worker runs it and whenever: the round's global model and golden-set metrics, the updates of the
 round that arrived earlier (their weights, not their verdicts, which may not exist yet), and the
-federation's closed rounds. "The federation" of a submission is the rounds of its task in which
-its hospital took part before; the previous of those rounds gives the reference step, norms and
-crafted-update checks, and all of them the Isolation Forest's history.
+federation's closed rounds. A round's federation is the chain of rounds before it whose global
+models each continue the one before (the next global model is an aggregate of what the earlier
+round accepted, see features.continues): the round just before gives the reference step, norms
+and crafted-update checks, and the whole chain the Isolation Forest's history. Another run that
+happened to use the neighbouring round number is not part of the chain.
 """
 
 from __future__ import annotations
@@ -29,14 +31,30 @@ HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 c
 # Fitted forests by (database, task, federation rounds): closed rounds never change, so a fit is
 # reused by every update of the round and by every worker that sees the same rounds.
 _forests: dict[tuple[str, str, tuple[int, ...]], tuple[IsolationForest, list[float]]] = {}
+# Whether round r - 1 is round r's parent, by (database, task, r): fixed once round r - 1 closed.
+_parents: dict[tuple[str, str, int], bool] = {}
 
 
-def federation_rounds(session: Session, submission: Submission) -> list[int]:
-    """The earlier rounds of the submission's task in which its hospital took part, oldest first."""
-    return sorted(session.scalars(
-        select(Submission.round).distinct().where(Submission.task == submission.task,
-                                                  Submission.hospital_id == submission.hospital_id,
-                                                  Submission.round < submission.round)))
+def _is_parent(session: Session, task: str, round_: int) -> bool:
+    """Whether round `round_` - 1 of `task` is the previous round of the same federation."""
+    key = (str(session.get_bind().engine.url), task, round_)
+    if key not in _parents:
+        current = global_model(session, task, round_)
+        previous = previous_round(session, task, round_ - 1)
+        _parents[key] = current is not None and previous is not None and \
+            feat.continues(previous, flatten(load_weights(current.file_sha256)))
+        if len(_parents) > 65536:
+            _parents.clear()
+    return _parents[key]
+
+
+def federation_rounds(session: Session, task: str, round_: int) -> list[int]:
+    """The federation's closed rounds before `round_`, oldest first (at most HISTORY_ROUNDS)."""
+    rounds: list[int] = []
+    while len(rounds) < HISTORY_ROUNDS and _is_parent(session, task, round_):
+        round_ -= 1
+        rounds.append(round_)
+    return rounds[::-1]
 
 
 def previous_round(session: Session, task: str, round_: int) -> feat.PreviousRound | None:
@@ -103,7 +121,7 @@ def detect(session: Session, submission: Submission) -> None:
     """Write the submission's Decision row (once) and mark it decided."""
     if session.get(Decision, submission.id) is None:
         settings = get_settings()
-        rounds = federation_rounds(session, submission)
+        rounds = federation_rounds(session, submission.task, submission.round)
         features = feat.compute(build_inputs(session, submission, rounds))
         reasons = rule_reasons(features)
         forest = _forest_for(session, submission, rounds) if rounds else None

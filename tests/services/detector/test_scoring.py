@@ -139,3 +139,23 @@ def test_fast_anomaly_score_equals_sklearns_score_samples():
     forest, _ = fit_forest(history.tolist())
     rows = rng.standard_normal((20, 7)) * 2
     assert np.allclose([anomaly(forest, r) for r in rows], -forest.score_samples(rows))
+
+
+def test_the_next_global_model_continues_the_round_whose_accepted_updates_it_averages():
+    previous = _previous()
+    deltas = np.asarray(list(PREVIOUS.values()))
+    fedavg = PREVIOUS_GLOBAL + deltas.mean(axis=0)
+    assert feat.continues(previous, fedavg)
+    assert feat.continues(previous, PREVIOUS_GLOBAL + np.median(deltas, axis=0))
+
+
+def test_a_global_model_from_another_federation_does_not_continue_the_round():
+    previous = _previous()
+    assert not feat.continues(previous, PREVIOUS_GLOBAL + np.array([5.0, 0.0, 0.0, 0.0]))
+    assert not feat.continues(previous, np.full(4, 0.3))
+
+
+def test_after_a_round_that_accepted_nothing_only_the_unchanged_model_continues_it():
+    empty = feat.PreviousRound(PREVIOUS_GLOBAL, {})
+    assert feat.continues(empty, PREVIOUS_GLOBAL.copy())
+    assert not feat.continues(empty, PREVIOUS_GLOBAL + 0.01)
