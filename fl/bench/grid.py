@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fl.attacks import ATTACKS
 from fl.config import AttackSpec, FederationConfig
-from fl.task import hospital_id
+from fl.task import LOCAL_STEPS, ROUNDS, hospital_id
 from shared.modeltask.heart import CENTRES
 
 TASKS = ("heart-mlp", "heart-logreg")
@@ -62,12 +62,16 @@ class RunSpec:
     attack: str  # an attack name, or NO_ATTACK
     defence: str
     seed: int
+    rounds: int = ROUNDS  # FLamby's protocol unless a test shortens it
+    local_steps: int = LOCAL_STEPS
 
     @property
     def key(self) -> str:
         """A unique, readable identifier (resuming skips the keys already done)."""
         who = "+".join(self.attackers) or "-"
-        return f"{self.task}|{self.split}|{who}|{self.attack}|{self.defence}|{self.seed}"
+        protocol = "" if (self.rounds, self.local_steps) == (ROUNDS, LOCAL_STEPS) else \
+            f"|{self.rounds}x{self.local_steps}"
+        return f"{self.task}|{self.split}|{who}|{self.attack}|{self.defence}|{self.seed}{protocol}"
 
     @property
     def hospitals(self) -> int:
@@ -90,20 +94,23 @@ class RunSpec:
         """The federation to run (the inner strategy is FedAvg for AURA)."""
         specs = tuple(AttackSpec(h, self.attack) for h in self.attackers) if self.attack != NO_ATTACK else ()
         strategy = "fedavg" if self.defence == "aura" else self.defence
-        return FederationConfig(task=self.task, split=self.split, seed=self.seed, strategy=strategy, attacks=specs)
+        return FederationConfig(task=self.task, split=self.split, seed=self.seed, strategy=strategy, attacks=specs,
+                                rounds=self.rounds, local_steps=self.local_steps)
 
 
 def grid(tasks: tuple[str, ...] = TASKS, seeds: tuple[int, ...] = SEEDS,
          attacks: tuple[str, ...] = ATTACK_NAMES, defences: tuple[str, ...] = DEFENCES,
-         scenario_list: list[Scenario] | None = None) -> Iterator[RunSpec]:
+         scenario_list: list[Scenario] | None = None, rounds: int = ROUNDS,
+         local_steps: int = LOCAL_STEPS) -> Iterator[RunSpec]:
     """Every run, seed by seed (so a partial run is a complete grid for its first seeds)."""
     chosen = scenario_list if scenario_list is not None else scenarios()
     for seed in seeds:
         for task in tasks:
             for split in sorted({s.split for s in chosen}):
                 for defence in defences:
-                    yield RunSpec(task, split, (), NO_ATTACK, defence, seed)
+                    yield RunSpec(task, split, (), NO_ATTACK, defence, seed, rounds, local_steps)
             for attack in attacks:
                 for scenario in chosen:
                     for defence in defences:
-                        yield RunSpec(task, scenario.split, scenario.attackers, attack, defence, seed)
+                        yield RunSpec(task, scenario.split, scenario.attackers, attack, defence, seed, rounds,
+                                      local_steps)

@@ -108,7 +108,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         record["updates"] = updates
     else:
         result = run_in_process(config)
-    record.update(status="ok", final=_final(result), seconds=round(time.monotonic() - started, 2))
+    record.update(status="ok", final=_final(result), seconds=round(time.monotonic() - started, 2),
+                  finished_at=round(time.time(), 1))
     return record
 
 
@@ -136,6 +137,14 @@ def run_grid(specs: Iterable[RunSpec], out: Path, *, workers: int = 2,
     skip = done_keys(out)
     todo = [s for s in specs if s.key not in skip]
     os.environ.update(_SINGLE_THREAD)  # inherited by the worker processes
+    if workers <= 1:  # in this process, one after the other (tests, debugging)
+        with out.open("a") as sink:
+            for spec in todo:
+                record = run_one(spec)
+                sink.write(json.dumps(record) + "\n")
+                if on_record is not None:
+                    on_record(record)
+        return len(todo)
     ran = 0
     with out.open("a") as sink, ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                                     initializer=_worker_init) as pool:
