@@ -40,10 +40,10 @@ def _quiet() -> None:
     logging.getLogger("flwr").setLevel(logging.ERROR)
 
 
-def _final(result: FederationResult) -> dict[str, float]:
+def _final(result: FederationResult) -> dict[str, Any]:
     metrics = result.final_metrics
-    out = {k: float(metrics[k]) for k in FINAL_KEYS}
-    out["centres"] = {k.split("/", 1)[1]: float(v) for k, v in metrics.items() if k.startswith("accuracy/")}  # type: ignore[assignment]
+    out: dict[str, Any] = {k: float(metrics[k]) for k in FINAL_KEYS}
+    out["centres"] = {k.split("/", 1)[1]: float(v) for k, v in metrics.items() if k.startswith("accuracy/")}
     return out
 
 

@@ -187,9 +187,17 @@ def goals(task_summary: dict[str, Any], detection: dict[str, Any], fedavg_clean_
     return out
 
 
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
 def _compact(record: Record) -> Record:
-    """A run record for the JSON document: AURA's updates as compact rows."""
-    out = {k: v for k, v in record.items() if k != "updates"}
+    """A run record for the JSON document: numbers to 5 decimals, AURA's updates as compact rows."""
+    out = {k: _rounded(v) for k, v in record.items() if k != "updates"}
     if "updates" in record:
         out["updates"] = [[u["round"], u["hospital"], int(u["malicious"]), round(u["score"], 4),
                            int(u["verdict"] != "accepted")] for u in record["updates"]]
