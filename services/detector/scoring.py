@@ -5,9 +5,9 @@ is clearly bad; the score is the largest severity, so every rejection is explain
 that caused it. Reasons are ranked by severity and carry the numbers behind them.
 
 Where the `fine` ends come from: honest behaviour only. They sit beyond the most extreme value of
-each feature over every honest update of 28 no-attack Fed-Heart-Disease federations (both models,
-4 and 8 hospitals, seeds 0-9 minus the benchmark's), with a margin; `bad` is where the severity
-reaches 1. bench/results/detection.md lists those honest extremes next to each rule.
+each feature over every honest update of 40 no-attack Fed-Heart-Disease federations (both models,
+4 and 8 hospitals, seeds 0-9, never the benchmark's 42-46), with a margin; `bad` is where the
+severity reaches 1. bench/results/detection.md lists those honest extremes next to each rule.
 """
 
 from __future__ import annotations
