@@ -201,6 +201,27 @@ def bench_ledger(
     run(appends=appends, entries=entries, out=out)
 
 
+@bench_app.command("detection")
+def bench_detection(
+    quick: Annotated[bool, typer.Option(help="seed 42, the MLP, 4 hospitals only (about 15 min)")] = False,
+    seed: Annotated[list[int] | None, typer.Option(help="seeds (default FLamby's 42-46; repeat)")] = None,
+    task: Annotated[list[str] | None, typer.Option(help="tasks (default both heart models; repeat)")] = None,
+    defence: Annotated[list[str] | None, typer.Option(help="defences (default all; repeat)")] = None,
+    workers: Annotated[int, typer.Option(help="parallel processes")] = 2,
+    report_only: Annotated[bool, typer.Option(help="summarise the runs already done, run nothing")] = False,
+) -> None:
+    """AURA vs Flower's robust aggregators on Fed-Heart-Disease: detection, accuracy, backdoor success."""
+    from dataclasses import replace
+
+    from aura.bench_detection import Options, quick_options, run_detection
+
+    options = quick_options() if quick else Options()
+    options = replace(options, workers=workers, run=not report_only,
+                      seeds=tuple(seed) if seed else options.seeds, tasks=tuple(task) if task else options.tasks,
+                      defences=tuple(defence) if defence else options.defences)
+    run_detection(options)
+
+
 def main() -> None:
     """Entry point of the `aura` console script."""
     app()
