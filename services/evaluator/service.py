@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import torch
 from sqlalchemy.orm import Session
 
 from services.evaluator.metrics import golden_metrics
@@ -18,9 +17,7 @@ from shared.weights import Weights, global_model, load_weights
 def score_weights(task_name: str, weights: Weights) -> dict[str, float | None]:
     """Golden-set metrics of the task's model carrying these weights."""
     task = get_task(task_name)
-    with torch.no_grad():
-        logits = task.model_from(weights)(torch.from_numpy(task.golden.x)).numpy()
-    return golden_metrics(logits, task.golden.y)
+    return golden_metrics(task.logits(weights, task.golden.x), task.golden.y)
 
 
 @lru_cache(maxsize=64)

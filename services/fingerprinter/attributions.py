@@ -7,30 +7,25 @@ averaged over a background set: exactly what ``shap.DeepExplainer`` computes for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
 from torch import nn
 
+from shared.modeltask.registry import Layer
+
 Array = NDArray[np.float64]
 
 
-def _layers(model: nn.Module) -> list[nn.Module]:
-    layers = [m for m in model.children()]
-    if not layers or not all(isinstance(m, nn.Linear | nn.ReLU) for m in layers):
-        raise TypeError("the fast path explains stacks of nn.Linear and nn.ReLU only; use method='shap'")
-    return layers
-
-
-def deeplift_rescale(model: nn.Module, x: NDArray[np.floating], background: NDArray[np.floating]) -> Array:
-    """SHAP values (n_probe, n_features) of the model's logit, DeepLIFT rescale rule over the background."""
-    layers = _layers(model)
+def deeplift_rescale(layers: Sequence[Layer], x: NDArray[np.floating], background: NDArray[np.floating]) -> Array:
+    """SHAP values (n_probe, n_features) of the logit of a Linear/ReLU stack, DeepLIFT rescale over the background."""
     xs: list[Array] = [np.asarray(x, dtype=np.float64)]
     bs: list[Array] = [np.asarray(background, dtype=np.float64)]
     for layer in layers:  # forward pass for probe rows and reference rows, keeping every layer input
-        if isinstance(layer, nn.Linear):
-            w = layer.weight.detach().double().numpy()
-            b = layer.bias.detach().double().numpy()
+        if layer is not None:
+            w, b = layer
             xs.append(xs[-1] @ w.T + b)
             bs.append(bs[-1] @ w.T + b)
         else:
@@ -40,8 +35,8 @@ def deeplift_rescale(model: nn.Module, x: NDArray[np.floating], background: NDAr
     mult = np.ones((len(xs[0]), len(bs[0]), xs[-1].shape[1]))
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
-        if isinstance(layer, nn.Linear):
-            mult = mult @ layer.weight.detach().double().numpy()
+        if layer is not None:
+            mult = mult @ layer[0]
         else:
             d_in = xs[i][:, None, :] - bs[i][None, :, :]
             d_out = xs[i + 1][:, None, :] - bs[i + 1][None, :, :]

@@ -19,7 +19,7 @@ METHOD = "deeplift-rescale"  # equals shap.DeepExplainer on these models (tested
 def fingerprint_weights(task_name: str, weights: Weights) -> tuple[list[float], list[float]]:
     """Mean signed and mean absolute SHAP value per feature on the task's probe set."""
     task = get_task(task_name)
-    return fingerprint(deeplift_rescale(task.model_from(weights), task.probe_x, task.background_x))
+    return fingerprint(deeplift_rescale(task.layers(weights), task.probe_x, task.background_x))
 
 
 @lru_cache(maxsize=512)

@@ -20,6 +20,8 @@ from shared.modeltask.nets import HeartLogReg, HeartMLP
 from shared.modeltask.schema import TensorSchema, TensorSpec
 
 Weights = Mapping[str, NDArray[np.float32]]
+# One layer of a Linear/ReLU stack in numpy: a Linear's (weight, bias), or None for a ReLU.
+Layer = tuple[NDArray[np.float64], NDArray[np.float64]] | None
 
 PROBE_SIZE = 48  # golden rows explained per fingerprint: enough for a stable mean, cheap to run
 BACKGROUND_SIZE = 24  # reference rows the attributions are measured against
@@ -46,6 +48,31 @@ class ModelTask:
         """The round-0 global model: a fixed-seed initialisation of the architecture."""
         torch.manual_seed(INIT_SEED)
         return {k: v.detach().numpy().astype(np.float32) for k, v in self.build().state_dict().items()}
+
+    def layers(self, weights: Weights) -> list[Layer]:
+        """The architecture as numpy layers carrying these weights: (weight, bias) per Linear, None per ReLU."""
+        return [None if name is None else
+                (np.asarray(weights[f"{name}.weight"], dtype=np.float64), np.asarray(weights[f"{name}.bias"],
+                                                                                      dtype=np.float64))
+                for name in self._plan]
+
+    def logits(self, weights: Weights, x: NDArray[np.floating]) -> NDArray[np.float64]:
+        """The model's logits for rows `x`, in numpy (float64): vetting needs no torch module per update."""
+        h = np.asarray(x, dtype=np.float64)
+        for layer in self.layers(weights):
+            h = np.maximum(h, 0.0) if layer is None else h @ layer[0].T + layer[1]
+        return np.asarray(h[:, 0])
+
+    @cached_property
+    def _plan(self) -> tuple[str | None, ...]:
+        # The architectures are stacks of Linear and ReLU children in forward order (tested equal
+        # to the torch forward pass): the name of each Linear, None for each ReLU.
+        plan: list[str | None] = []
+        for name, module in self.build().named_children():
+            if not isinstance(module, nn.Linear | nn.ReLU):
+                raise TypeError(f"{self.name}: only stacks of nn.Linear and nn.ReLU run in numpy, not {module}")
+            plan.append(name if isinstance(module, nn.Linear) else None)
+        return tuple(plan)
 
     def model_from(self, weights: Weights) -> nn.Module:
         """An instance of the architecture carrying these weights, in eval mode."""

@@ -13,16 +13,16 @@ from tests.support import trained_update
 
 def _trained(task: str):  # type: ignore[no-untyped-def]
     data = trained_update(task=task, centre="Hungary", steps=60)
-    return get_task(task).model_from(load_arrays(data, parse_header(data, max_header_bytes=65536)))
+    return load_arrays(data, parse_header(data, max_header_bytes=65536))
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_fast_fingerprint_agrees_with_shap_deep_explainer(task):
     model_task = get_task(task)
-    model = _trained(task)
+    weights = _trained(task)
 
-    fast = deeplift_rescale(model, model_task.probe_x, model_task.background_x)
-    reference = shap_deep(model, model_task.probe_x, model_task.background_x)
+    fast = deeplift_rescale(model_task.layers(weights), model_task.probe_x, model_task.background_x)
+    reference = shap_deep(model_task.model_from(weights), model_task.probe_x, model_task.background_x)
 
     assert np.corrcoef(fast.ravel(), reference.ravel())[0, 1] >= 0.99
     assert np.allclose(fast, reference, atol=1e-5)
@@ -33,8 +33,9 @@ def test_attributions_sum_to_output_minus_mean_background_output():
     import torch
 
     model_task = get_task("heart-mlp")
-    model = _trained("heart-mlp")
-    values = deeplift_rescale(model, model_task.probe_x, model_task.background_x)
+    weights = _trained("heart-mlp")
+    model = model_task.model_from(weights)
+    values = deeplift_rescale(model_task.layers(weights), model_task.probe_x, model_task.background_x)
     with torch.no_grad():
         fx = model(torch.from_numpy(model_task.probe_x)).numpy()
         base = model(torch.from_numpy(model_task.background_x)).numpy().mean()
