@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,9 +38,37 @@ def flatten(weights: Weights) -> NDArray[np.float64]:
     return np.concatenate([np.asarray(weights[k], dtype=np.float64).ravel() for k in sorted(weights)])
 
 
-def global_model(session: Session, task: str, round_: int) -> GlobalModel | None:
+@dataclass(frozen=True)
+class GlobalRef:
+    """A round's registered global model: which blob it is (fixed once registered)."""
+
+    task: str
+    round: int
+    file_sha256: str
+    tensor_sha256: str
+
+
+# By (database, task, round). A round's global model never changes once registered (register_global
+# refuses a different one) and is never deleted, so every stage of every update of the round can
+# skip the query. Only committed rows are cached: a session that registers a model bypasses it.
+_global_refs: dict[tuple[str, str, int], GlobalRef] = {}
+_REGISTERING = "aura_registers_global_model"
+
+
+def global_model(session: Session, task: str, round_: int) -> GlobalRef | None:
     """The registered global model that `round_` of `task` starts from."""
-    return session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+    key = (str(session.get_bind().engine.url), task, round_)
+    if (ref := _global_refs.get(key)) is not None:
+        return ref
+    row = session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+    if row is None:
+        return None
+    ref = GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
+    if not session.info.get(_REGISTERING):
+        if len(_global_refs) >= 65536:
+            _global_refs.clear()
+        _global_refs[key] = ref
+    return ref
 
 
 def register_global(
@@ -49,11 +78,12 @@ def register_global(
     store = store or BlobStore()
     data = dump_arrays(weights)
     digest = store.put(data)
-    existing = global_model(session, task, round_)
+    existing = session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
     if existing is not None:
         if existing.tensor_sha256 != tensor_sha256(weights):
             raise ValueError(f"round {round_} of {task} already has a different global model")
         return existing
+    session.info[_REGISTERING] = True  # this transaction may still roll back: keep its rows out of the cache
     row = GlobalModel(task=task, round=round_, file_sha256=digest, tensor_sha256=tensor_sha256(weights))
     assert digest == file_sha256(data)
     session.add(row)
@@ -61,9 +91,12 @@ def register_global(
     return row
 
 
-def ensure_first_round(session: Session, task: str, store: BlobStore | None = None) -> GlobalModel:
+def ensure_first_round(session: Session, task: str, store: BlobStore | None = None) -> GlobalRef:
     """Round 1's global model is the task's fixed-seed initialisation; register it if missing."""
-    return global_model(session, task, 1) or register_global(session, task, 1, get_task(task).initial_weights(), store)
+    if (ref := global_model(session, task, 1)) is not None:
+        return ref
+    row = register_global(session, task, 1, get_task(task).initial_weights(), store)
+    return GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
 
 
 def earlier_peers(session: Session, submission: Submission) -> list[Submission]:

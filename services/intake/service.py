@@ -20,6 +20,7 @@ from shared.db import session_scope
 from shared.models import GlobalModel, RefusedUpload, Submission
 from shared.modeltask.registry import TASKS
 from shared.settings import get_settings
+from shared.weights import global_model
 
 
 class SubmissionConflict(Exception):
@@ -64,7 +65,7 @@ def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
 
 
 def _check_round(session: Session, task: str, round_: int) -> None:
-    if session.scalar(select(GlobalModel.id).where(GlobalModel.task == task, GlobalModel.round == round_)) is None:
+    if global_model(session, task, round_) is None:
         rounds = sorted(session.scalars(select(GlobalModel.round).where(GlobalModel.task == task)))
         open_rounds = f"{rounds[0]}-{rounds[-1]}" if rounds else "none"
         raise UploadRejected("unknown_round", f"round {round_} of {task} is not open (open rounds: {open_rounds})")
