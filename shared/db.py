@@ -38,13 +38,20 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The process's engine for `url` (default: the settings' database)."""
-    return _engine(url or get_settings().resolved_database_url)
+def get_engine(url: str | None = None, *, durable: bool = True) -> Engine:
+    """The process's engine for `url` (default: the settings' database).
+
+    `durable=False` is for rows that can be recomputed: PostgreSQL acknowledges their commits
+    before the WAL reaches disk (synchronous_commit off, set once per connection rather than by a
+    statement in every transaction). A crash loses at most the last few such commits, never
+    corrupts them, and the sweeper re-runs what was lost.
+    """
+    url = url or get_settings().resolved_database_url
+    return _engine(url, durable or url.startswith("sqlite"))
 
 
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
+@lru_cache(maxsize=8)
+def _engine(url: str, durable: bool) -> Engine:
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -53,7 +60,8 @@ def _engine(url: str) -> Engine:
         return engine
     # pre_ping drops connections PostgreSQL closed while a worker idled; a small pool because
     # each worker process needs one connection at a time (prefetch 1, one task at a time).
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {} if durable else {"options": "-c synchronous_commit=off"}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
 
 
 @lru_cache(maxsize=4)
@@ -62,9 +70,9 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception."""
-    session = _session_factory(get_engine(url))()
+def session_scope(url: str | None = None, *, durable: bool = True) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any exception (`durable`: see get_engine)."""
+    session = _session_factory(get_engine(url, durable=durable))()
     try:
         yield session
         session.commit()

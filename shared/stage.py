@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.celery_app import STAGES, Queue, app
@@ -43,9 +42,8 @@ def stage_task(
     """Register `fn` as the Celery task of the stage that consumes `queue`.
 
     `durable=False` lets PostgreSQL acknowledge the stage's commit before its WAL reaches disk
-    (synchronous_commit off). Only for stages whose rows are recomputable: a crash can lose the
-    last few such commits, never corrupt them, and the sweeper re-runs the stage. The ledger
-    stage stays durable, since a signed checkpoint may already cover its entries.
+    (see shared.db.get_engine). Only for stages whose rows are recomputable; the ledger stage
+    stays durable, since a signed checkpoint may already cover its entries.
     """
     name = dict(STAGES)[queue]
 
@@ -71,12 +69,10 @@ def stage_task(
         )
         def run(self: Task, submission_id: str) -> str:
             try:
-                with session_scope() as session:
+                with session_scope(durable=durable) as session:
                     submission = session.get(Submission, submission_id)
                     if submission is None:  # deleted or never committed: nothing to vet
                         raise LookupError(f"submission {submission_id} not found")
-                    if not durable and session.get_bind().dialect.name == "postgresql":
-                        session.execute(text("SET LOCAL synchronous_commit = off"))
                     fn(session, submission)
             except (OperationalError, IntegrityError):
                 raise
