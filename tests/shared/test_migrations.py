@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
-from shared.db import migrate
+from shared.db import alembic_config, create_database, drop_database, migrate
 from shared.models import Base
 
 
@@ -26,3 +27,26 @@ def test_migrations_run_on_sqlite_and_equal_the_models(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'aura.db'}"
     migrate(url)
     assert _diff(url) == []
+
+
+def _functions(url: str) -> set[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        names = set(conn.scalars(text("SELECT proname FROM pg_proc WHERE proname LIKE 'aura_ledger_%'")))
+    engine.dispose()
+    return names
+
+
+def test_the_ledger_append_function_of_0004_downgrades_and_upgrades_again(database):
+    url = create_database(database, "aura_migrations")
+    try:
+        migrate(url)
+        command.downgrade(alembic_config(url), "0003")
+        after_downgrade = _functions(url)
+        migrate(url)
+
+        assert "aura_ledger_append_verdict_state" not in after_downgrade
+        assert "aura_ledger_append_state" in after_downgrade
+        assert "aura_ledger_append_verdict_state" in _functions(url)
+    finally:
+        drop_database(database, url)
