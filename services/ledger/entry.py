@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from shared.models import Decision, Evaluation, Fingerprint, Submission
+from shared.models import Submission
 
 FORMAT_VERSION = 1
 ZERO_HASH = bytes(32)
@@ -33,11 +33,50 @@ def _round_floats(obj: Any) -> Any:
     return obj
 
 
+# Structural types: the stage reads these fields in one row on PostgreSQL, the ORM loads rows elsewhere.
+class DecisionFields(Protocol):
+    """What an entry takes from the verdict's decision row."""
+
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def reasons(self) -> list[Any]: ...
+    @property
+    def features(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class EvaluationFields(Protocol):
+    """What the evidence digest takes from the evaluation row."""
+
+    @property
+    def update_metrics(self) -> dict[str, Any]: ...
+    @property
+    def global_metrics(self) -> dict[str, Any]: ...
+
+
+class FingerprintFields(Protocol):
+    """What the evidence digest takes from the fingerprint row."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def attribution(self) -> list[Any]: ...
+    @property
+    def reference(self) -> list[Any]: ...
+
+
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def evidence_digest(evaluation: Evaluation | None, fingerprint: Fingerprint | None, decision: Decision) -> str:
+def evidence_digest(evaluation: EvaluationFields | None, fingerprint: FingerprintFields | None,
+                    decision: DecisionFields) -> str:
     """SHA-256 over the evidence a verdict rests on (metrics, fingerprint, features)."""
     evidence = {
         "metrics": None if evaluation is None else
@@ -49,7 +88,7 @@ def evidence_digest(evaluation: Evaluation | None, fingerprint: Fingerprint | No
     return hashlib.sha256(canonical_json(evidence)).hexdigest()
 
 
-def entry_bytes(submission: Submission, decision: Decision, evidence_sha256: str) -> bytes:
+def entry_bytes(submission: Submission, decision: DecisionFields, evidence_sha256: str) -> bytes:
     """The canonical bytes of the ledger entry for this submission's verdict."""
     return canonical_json({
         "v": FORMAT_VERSION,

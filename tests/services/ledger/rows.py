@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.ledger.keys import LogConfig
 from services.ledger.service import Appended, append
-from shared.models import Decision, Hospital, Status, Submission, utcnow
+from shared.models import Decision, Evaluation, Fingerprint, Hospital, Status, Submission, utcnow
 
 
 def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> list[str]:
@@ -35,6 +35,19 @@ def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> 
                                            "text": f"update norm {1 + i % 5}x the round median"}],
             "features": {"norm": float(i)}, "created_at": now} for i, sid in enumerate(ids)])
     return ids
+
+
+def add_evidence(engine: sa.Engine, ids: Sequence[str]) -> None:
+    """Give the submissions the evaluation and fingerprint rows their verdicts rest on."""
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Evaluation), [{
+            "submission_id": sid, "update_metrics": {"loss": 0.4 + i / 100, "auc": 0.8},
+            "global_metrics": {"loss": 0.48, "auc": 1 / 3}, "created_at": now} for i, sid in enumerate(ids)])
+        conn.execute(sa.insert(Fingerprint), [{
+            "submission_id": sid, "method": "kernel-shap", "features": ["age", "chol"],
+            "attribution": [0.1 * i, -0.2], "attribution_abs": [0.1 * i, 0.2], "reference": [0.3, 0.1 + 0.2],
+            "peer_reference": None, "created_at": now} for i, sid in enumerate(ids)])
 
 
 def append_all(engine: sa.Engine, ids: Sequence[str], log: LogConfig) -> list[Appended]:
