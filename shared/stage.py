@@ -22,6 +22,17 @@ StageFn = Callable[[Any, Submission], None]
 ORDER = [Status.QUEUED, Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED, Status.RECORDED]
 
 
+def reached(submission: Submission, status: Status) -> bool:
+    """Whether the submission is already at `status` or beyond.
+
+    A stage writes its row and advances the status in one transaction, and nothing moves a status
+    back, so a submission below a stage's status has no row of that stage yet: the check costs
+    no query. (A concurrent copy of the message that wins the insert makes ours fail with an
+    IntegrityError; the retry then finds the status advanced and does nothing.)
+    """
+    return ORDER.index(Status(submission.status)) >= ORDER.index(status)
+
+
 def advance(submission: Submission, status: Status) -> None:
     """Move the submission forward to `status`; never backwards (a redelivery may come late)."""
     if ORDER.index(Status(submission.status)) < ORDER.index(status):

@@ -99,17 +99,24 @@ def ensure_first_round(session: Session, task: str, store: BlobStore | None = No
     return GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
 
 
-def earlier_peers(session: Session, submission: Submission) -> list[Submission]:
-    """The other submissions of the same task and round that arrived before this one."""
-    return list(
-        session.scalars(
-            select(Submission)
-            .where(
-                Submission.task == submission.task,
-                Submission.round == submission.round,
-                Submission.id != submission.id,
-                Submission.created_at < submission.created_at,
-            )
-            .order_by(Submission.created_at)
+@dataclass(frozen=True)
+class Peer:
+    """An earlier update of the same round: whose, and which blob."""
+
+    hospital_id: str
+    file_sha256: str
+
+
+def earlier_peers(session: Session, submission: Submission) -> list[Peer]:
+    """The other submissions of the same task and round that arrived before this one, oldest first."""
+    rows = session.execute(
+        select(Submission.hospital_id, Submission.file_sha256)
+        .where(
+            Submission.task == submission.task,
+            Submission.round == submission.round,
+            Submission.id != submission.id,
+            Submission.created_at < submission.created_at,
         )
+        .order_by(Submission.created_at)
     )
+    return [Peer(hospital_id, file_sha256) for hospital_id, file_sha256 in rows]

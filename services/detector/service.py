@@ -23,7 +23,7 @@ from services.detector.forest import fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
-from shared.stage import advance
+from shared.stage import advance, reached
 from shared.weights import earlier_peers, flatten, global_model, load_weights
 
 HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 closed rounds
@@ -96,11 +96,13 @@ def _forest_for(session: Session, submission: Submission, rounds: list[int]
 
 def build_inputs(session: Session, submission: Submission, rounds: list[int]) -> feat.Inputs:
     """Load every piece of evidence the features need from the database and blob store."""
-    evaluation = session.get(Evaluation, submission.id)
-    fingerprint = session.get(Fingerprint, submission.id)
+    evidence = session.execute(
+        select(Evaluation, Fingerprint).join(Fingerprint, Fingerprint.submission_id == Evaluation.submission_id)
+        .where(Evaluation.submission_id == submission.id)).first()
     reference = global_model(session, submission.task, submission.round)
-    if evaluation is None or fingerprint is None or reference is None:
+    if evidence is None or reference is None:
         raise LookupError(f"submission {submission.id} is missing its evaluation, fingerprint or global model")
+    evaluation, fingerprint = evidence
     peers = {p.hospital_id: flatten(load_weights(p.file_sha256)) for p in earlier_peers(session, submission)}
     return feat.Inputs(
         hospital=submission.hospital_id,
@@ -119,7 +121,7 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) ->
 
 def detect(session: Session, submission: Submission) -> None:
     """Write the submission's Decision row (once) and mark it decided."""
-    if session.get(Decision, submission.id) is None:
+    if not reached(submission, Status.DECIDED):
         settings = get_settings()
         rounds = federation_rounds(session, submission.task, submission.round)
         features = feat.compute(build_inputs(session, submission, rounds))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from services.evaluator.metrics import golden_metrics
 from shared.models import Evaluation, Status, Submission
 from shared.modeltask.registry import get_task
-from shared.stage import advance
+from shared.stage import advance, reached
 from shared.weights import Weights, global_model, load_weights
 
 
@@ -28,7 +28,7 @@ def _global_metrics(task_name: str, digest: str) -> dict[str, float | None]:
 
 def evaluate(session: Session, submission: Submission) -> None:
     """Write the submission's Evaluation row (once) and mark it evaluated."""
-    if session.get(Evaluation, submission.id) is None:
+    if not reached(submission, Status.EVALUATED):
         reference = global_model(session, submission.task, submission.round)
         if reference is None:
             raise LookupError(f"no global model for round {submission.round} of {submission.task}")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from services.fingerprinter.attributions import deeplift_rescale, fingerprint
 from shared.models import Fingerprint, Status, Submission
 from shared.modeltask.registry import get_task
-from shared.stage import advance
+from shared.stage import advance, reached
 from shared.weights import Weights, earlier_peers, global_model, load_weights
 
 METHOD = "deeplift-rescale"  # equals shap.DeepExplainer on these models (tested at r >= 0.99)
@@ -40,7 +40,7 @@ def _peer_reference(session: Session, submission: Submission) -> list[float] | N
 
 def fingerprint_submission(session: Session, submission: Submission) -> None:
     """Write the submission's Fingerprint row (once) and mark it fingerprinted."""
-    if session.get(Fingerprint, submission.id) is None:
+    if not reached(submission, Status.FINGERPRINTED):
         reference = global_model(session, submission.task, submission.round)
         if reference is None:
             raise LookupError(f"no global model for round {submission.round} of {submission.task}")
