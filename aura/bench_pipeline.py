@@ -126,13 +126,8 @@ def _empty_chains(n: int) -> float:
 
 
 def _in_process(n: int) -> float:
-    from services.detector.service import detect
-    from services.evaluator.service import evaluate
-    from services.fingerprinter.service import fingerprint_submission
+    from fl.inprocess_vetting import run_stages
     from services.intake.service import Upload, record
-    from services.ledger.service import append_submission
-    from shared.db import session_scope
-    from shared.models import Submission
 
     plan = _setup(n)
     updates = _updates(n)
@@ -140,11 +135,7 @@ def _in_process(n: int) -> float:
     for i in range(n):
         hospital, _, round_ = plan[i]
         submission, _ = record(Upload(hospital, "heart-mlp", round_, [updates[i]]))
-        for stage in (evaluate, fingerprint_submission, detect, append_submission):
-            with session_scope() as session:
-                row = session.get(Submission, submission.id)
-                assert row is not None
-                stage(session, row)
+        run_stages(submission.id)
     return n / (time.monotonic() - start)
 
 

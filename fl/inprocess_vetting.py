@@ -23,25 +23,23 @@ from services.intake.service import SubmissionConflict, Upload, record
 from services.intake.validation import UploadRejected, validate_update
 from services.ledger.service import append_submission
 from shared.db import session_scope
-from shared.models import Decision, GlobalModel, Hospital, Submission
+from shared.models import Decision, GlobalModel, Hospital
 from shared.modeltask.registry import TASKS
 from shared.settings import get_settings
-from shared.stage import StageFn
+from shared.stage import StageFn, run_stage
 from shared.tensors import dump_arrays
 from shared.weights import register_global
 
-# The chain the workers run, in its order (shared/celery_app.py's vetting_chain).
-STAGES: tuple[StageFn, ...] = (evaluate, fingerprint_submission, detect, append_submission)
+# The chain the workers run, in its order (shared/celery_app.py's vetting_chain), each stage with
+# the durability its task declares (services/*/tasks.py): only the ledger commits durably.
+STAGES: tuple[tuple[StageFn, bool], ...] = (
+    (evaluate, False), (fingerprint_submission, False), (detect, False), (append_submission, True))
 
 
 def run_stages(submission_id: str) -> None:
     """Run the four vetting stages on one recorded submission, each in its own transaction."""
-    for stage in STAGES:
-        with session_scope() as session:
-            submission = session.get(Submission, submission_id)
-            if submission is None:
-                raise LookupError(f"submission {submission_id} not found")
-            stage(session, submission)
+    for stage, durable in STAGES:
+        run_stage(stage, submission_id, durable=durable)
 
 
 def _verdict(submission_id: str) -> tuple[str, str, float | None]:

@@ -47,6 +47,15 @@ def _record_failure(submission_id: str, exc: BaseException) -> None:
             submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
+def run_stage(fn: StageFn, submission_id: str, *, durable: bool) -> None:
+    """Run one stage on one submission in a transaction of its own (what its task does, minus Celery)."""
+    with session_scope(durable=durable) as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:  # deleted or never committed: nothing to vet
+            raise LookupError(f"submission {submission_id} not found")
+        fn(session, submission)
+
+
 def stage_task(
     queue: Queue, *, soft_time_limit: int, time_limit: int, durable: bool = True
 ) -> Callable[[StageFn], Task]:
@@ -80,11 +89,7 @@ def stage_task(
         )
         def run(self: Task, submission_id: str) -> str:
             try:
-                with session_scope(durable=durable) as session:
-                    submission = session.get(Submission, submission_id)
-                    if submission is None:  # deleted or never committed: nothing to vet
-                        raise LookupError(f"submission {submission_id} not found")
-                    fn(session, submission)
+                run_stage(fn, submission_id, durable=durable)
             except (OperationalError, IntegrityError):
                 raise
             except Exception as exc:
