@@ -57,7 +57,8 @@ def run_detection(options: Options) -> dict[str, Any]:
         print(f"{len(specs)} runs in the selection; writing to {options.runs}", flush=True)
         run_grid(specs, options.runs, workers=options.workers, on_record=progress)
     document = summarise(load_runs(options.runs, tasks=options.tasks, seeds=options.seeds))
-    document["meta"]["wall_seconds_this_invocation"] = round(time.monotonic() - started, 1)
+    document["meta"].update(wall_seconds_this_invocation=round(time.monotonic() - started, 1),
+                            workers=options.workers, json=str(options.out))
     write_report(document, options.out, options.report)
     print(f"wrote {options.out} and {options.report}")
     return document

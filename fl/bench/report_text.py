@@ -92,7 +92,8 @@ JSON_LAYOUT = """## Layout of detection.json
 ```
 {
   "meta": {"generated", "runs", "ok", "not_applicable", "seeds", "tasks", "attacks", "defences",
-           "run_seconds_total", "wall_seconds_this_invocation"},
+           "run_seconds_total", "wall_seconds_first_to_last_run", "wall_seconds_this_invocation",
+           "workers", "json"},
   "tasks": {
     "<task>": {
       "defences": {"<defence>": {

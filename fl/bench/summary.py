@@ -226,6 +226,10 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             "goals": goals(per_defence, detection, {k: v for k, v in clean.items() if v is not None}, aura_cells),
         }
     seconds = sum(float(r.get("seconds", 0.0)) for r in records)
+    # From the first run's start to the last run's end (includes any pause between resumed invocations).
+    timed = [r for r in records if r.get("finished_at") is not None]
+    span = (max(float(r["finished_at"]) for r in timed)
+            - min(float(r["finished_at"]) - float(r.get("seconds", 0.0)) for r in timed)) if timed else 0.0
     meta = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": len(records), "ok": sum(1 for r in records if r.get("status") == "ok"),
@@ -233,6 +237,6 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         "seeds": sorted({r["seed"] for r in records}), "tasks": sorted({r["task"] for r in records}),
         "attacks": sorted({r["attack"] for r in records}), "defences": [d for d in DEFENCES
                                                                          if any(r["defence"] == d for r in records)],
-        "run_seconds_total": round(seconds, 1),
+        "run_seconds_total": round(seconds, 1), "wall_seconds_first_to_last_run": round(span, 1),
     }
     return {"meta": meta, "tasks": tasks, "runs": [_compact(r) for r in sorted(records, key=lambda r: r["key"])]}
