@@ -1,25 +1,35 @@
 """The one way a pipeline stage becomes a Celery task, with its reliability options stated once.
 
-A stage is a function ``(session, submission) -> None`` that writes its own row (skipping the
-work when the row exists) and advances the submission's status. The task wrapper reloads the
-submission by id, runs the stage in one transaction, and returns the id for the next stage.
+A stage is a function ``(session, submission_id) -> None`` that loads what it needs, writes its
+own row (skipping the work when the row exists) and advances the submission's status. The task
+wrapper runs the stage in one transaction and returns the id for the next stage. Each stage loads
+the submission itself because the ledger stage reads it in the same call as the log's state,
+which an ORM load in the wrapper would add a round trip to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from celery import Task
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from shared.celery_app import STAGES, Queue, app
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow
 
-StageFn = Callable[[Any, Submission], None]
+StageFn = Callable[[Session, str], None]
 
 ORDER = [Status.QUEUED, Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED, Status.RECORDED]
+
+
+def load_submission(session: Session, submission_id: str) -> Submission:
+    """The submission with this id; LookupError if it was deleted or never committed (nothing to vet)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise LookupError(f"submission {submission_id} not found")
+    return submission
 
 
 def reached(submission: Submission, status: Status) -> bool:
@@ -50,10 +60,7 @@ def _record_failure(submission_id: str, exc: BaseException) -> None:
 def run_stage(fn: StageFn, submission_id: str, *, durable: bool) -> None:
     """Run one stage on one submission in a transaction of its own (what its task does, minus Celery)."""
     with session_scope(durable=durable) as session:
-        submission = session.get(Submission, submission_id)
-        if submission is None:  # deleted or never committed: nothing to vet
-            raise LookupError(f"submission {submission_id} not found")
-        fn(session, submission)
+        fn(session, submission_id)
 
 
 def stage_task(

@@ -23,7 +23,7 @@ from services.detector.forest import fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
-from shared.stage import advance, reached
+from shared.stage import advance, load_submission, reached
 from shared.weights import earlier_peers, flatten, global_model, load_weights
 
 HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 closed rounds
@@ -119,8 +119,9 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) ->
     )
 
 
-def detect(session: Session, submission: Submission) -> None:
+def detect(session: Session, submission_id: str) -> None:
     """Write the submission's Decision row (once) and mark it decided."""
+    submission = load_submission(session, submission_id)
     if not reached(submission, Status.DECIDED):
         settings = get_settings()
         rounds = federation_rounds(session, submission.task, submission.round)

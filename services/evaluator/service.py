@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.evaluator.metrics import golden_metrics
-from shared.models import Evaluation, Status, Submission
+from shared.models import Evaluation, Status
 from shared.modeltask.registry import get_task
-from shared.stage import advance, reached
+from shared.stage import advance, load_submission, reached
 from shared.weights import Weights, global_model, load_weights
 
 
@@ -26,8 +26,9 @@ def _global_metrics(task_name: str, digest: str) -> dict[str, float | None]:
     return score_weights(task_name, load_weights(digest))
 
 
-def evaluate(session: Session, submission: Submission) -> None:
+def evaluate(session: Session, submission_id: str) -> None:
     """Write the submission's Evaluation row (once) and mark it evaluated."""
+    submission = load_submission(session, submission_id)
     if not reached(submission, Status.EVALUATED):
         reference = global_model(session, submission.task, submission.round)
         if reference is None:

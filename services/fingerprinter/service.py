@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from services.fingerprinter.attributions import deeplift_rescale, fingerprint
 from shared.models import Fingerprint, Status, Submission
 from shared.modeltask.registry import get_task
-from shared.stage import advance, reached
+from shared.stage import advance, load_submission, reached
 from shared.weights import Weights, earlier_peers, global_model, load_weights
 
 METHOD = "deeplift-rescale"  # equals shap.DeepExplainer on these models (tested at r >= 0.99)
@@ -38,8 +38,9 @@ def _peer_reference(session: Session, submission: Submission) -> list[float] | N
     return [float(v) for v in np.median(np.asarray(prints), axis=0)]
 
 
-def fingerprint_submission(session: Session, submission: Submission) -> None:
+def fingerprint_submission(session: Session, submission_id: str) -> None:
     """Write the submission's Fingerprint row (once) and mark it fingerprinted."""
+    submission = load_submission(session, submission_id)
     if not reached(submission, Status.FINGERPRINTED):
         reference = global_model(session, submission.task, submission.round)
         if reference is None:

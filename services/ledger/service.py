@@ -25,7 +25,7 @@ from services.ledger.keys import LogConfig, log_config
 from services.ledger.merkle import StoredNode, perfect_nodes_to_store
 from services.ledger.store import APPEND_LOCK_KEY, MissingNode, fetch_nodes, lock_for_append
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, utcnow
-from shared.stage import advance
+from shared.stage import advance, load_submission
 
 # verify and its report live in audit; re-exported because callers know the ledger as this module.
 __all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_entry", "append_submission",
@@ -153,6 +153,6 @@ def append(session: Session, submission: Submission, *, config: LogConfig | None
     return appended
 
 
-def append_submission(session: Session, submission: Submission) -> None:
+def append_submission(session: Session, submission_id: str) -> None:
     """Stage function for the ledger task."""
-    append(session, submission)
+    append(session, load_submission(session, submission_id))
