@@ -1,9 +1,10 @@
 """The SQL of one append, in as few round trips as the database allows.
 
 On PostgreSQL an append is two statements: one call takes the advisory lock and reads the log's
-state (for the ledger stage, also the verdict rows the entry encodes), and one statement writes
-the entry, its Merkle nodes and (for the stage) the submission's new status. SQLite has neither
-the functions nor data-modifying CTEs, and needs no lock: BEGIN IMMEDIATE serialises writers.
+state (for the ledger stage, also the submission and verdict rows the entry encodes), and one
+statement writes the entry, its Merkle nodes and (for the stage) the submission's new status.
+SQLite has neither the functions nor data-modifying CTEs, and needs no lock: BEGIN IMMEDIATE
+serialises writers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class LogState:
     existing: int | None  # the index of the submission's entry, if it is already in the log
     covered: int
     covered_at: datetime | None
+
+
+class SubmissionRow(NamedTuple):
+    """The submission fields an entry encodes."""
+
+    id: str
+    hospital_id: str
+    task: str
+    round: int
+    file_sha256: str
+    tensor_sha256: str
+    signature: str | None
+    created_at: datetime
 
 
 class DecisionRow(NamedTuple):
@@ -152,10 +166,16 @@ def _verdict_rows(fields: Sequence[Any]) -> VerdictRows | None:
                        FingerprintRow(method, attribution, reference) if fingerprinted else None)
 
 
-def lock_and_read_verdict(connection: Connection, submission_id: str) -> tuple[LogState, VerdictRows | None]:
-    """Take the append lock, read the log's state and the submission's verdict rows (PostgreSQL, one round trip)."""
+def _submission_row(submission_id: str, fields: Sequence[Any]) -> SubmissionRow | None:
+    found, *values = fields
+    return SubmissionRow(submission_id, *values) if found else None
+
+
+def lock_and_read_verdict(connection: Connection, submission_id: str) \
+        -> tuple[LogState, SubmissionRow | None, VerdictRows | None]:
+    """Take the append lock, read the log's state, the submission and its verdict rows (PostgreSQL, one round trip)."""
     row = _one(connection, _LOCK_STATE_AND_VERDICT, submission_id)
-    return _log_state(row[:5]), _verdict_rows(row[5:])
+    return _log_state(row[:5]), _submission_row(submission_id, row[5:13]), _verdict_rows(row[13:])
 
 
 def _node_arrays(nodes: list[StoredNode]) -> dict[str, list[Any]]:

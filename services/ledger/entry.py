@@ -12,8 +12,6 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.models import Submission
-
 FORMAT_VERSION = 1
 ZERO_HASH = bytes(32)
 
@@ -34,6 +32,27 @@ def _round_floats(obj: Any) -> Any:
 
 
 # Structural types: the stage reads these fields in one row on PostgreSQL, the ORM loads rows elsewhere.
+class SubmissionFields(Protocol):
+    """What an entry takes from the submission row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def hospital_id(self) -> str: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def round(self) -> int: ...
+    @property
+    def file_sha256(self) -> str: ...
+    @property
+    def tensor_sha256(self) -> str: ...
+    @property
+    def signature(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 class DecisionFields(Protocol):
     """What an entry takes from the verdict's decision row."""
 
@@ -88,7 +107,7 @@ def evidence_digest(evaluation: EvaluationFields | None, fingerprint: Fingerprin
     return hashlib.sha256(canonical_json(evidence)).hexdigest()
 
 
-def entry_bytes(submission: Submission, decision: DecisionFields, evidence_sha256: str) -> bytes:
+def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence_sha256: str) -> bytes:
     """The canonical bytes of the ledger entry for this submission's verdict."""
     return canonical_json({
         "v": FORMAT_VERSION,

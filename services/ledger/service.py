@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from services.ledger.append_sql import (
     LogState,
@@ -123,36 +124,46 @@ def append_entry(session: Session, submission_id: str, entry: bytes, *, config: 
     return _add(session, state, submission_id, entry, config=config, now=utcnow())
 
 
-def append(session: Session, submission: Submission, *, config: LogConfig | None = None) -> Appended:
+def _learn_recorded(session: Session, submission_id: str, now: datetime) -> None:
+    # The row was updated by the entry's statement; a copy this session already holds learns the
+    # values as committed ones, so it is not stale and the ORM flushes no second UPDATE.
+    loaded = session.identity_map.get(identity_key(Submission, submission_id))
+    if loaded is not None:
+        for key, value in (("status", Status.RECORDED.value), ("recorded_at", now), ("updated_at", now)):
+            set_committed_value(loaded, key, value)
+
+
+def append(session: Session, submission_id: str, *, config: LogConfig | None = None) -> Appended:
     """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
     config = config or log_config()
     if session.connection().dialect.name != "postgresql":
+        submission = load_submission(session, submission_id)
         appended = append_entry(session, submission.id, verdict_entry(session, submission), config=config)
         if appended.created:
             submission.recorded_at = utcnow()
         advance(submission, Status.RECORDED)
         return appended
-    # PostgreSQL: one call locks and reads both the log and the verdict, one statement writes the
-    # entry, its nodes and the submission's status: two statements after the submission is
-    # loaded. The entry is encoded under the lock; that takes ~0.07 ms, less than the round trip
-    # a separate verdict read before the lock would cost.
-    state, verdict = lock_and_read_verdict(session.connection(), submission.id)
+    # PostgreSQL: one call locks and reads the log, the submission and its verdict, one statement
+    # writes the entry, its nodes and the submission's status: two statements in all, no ORM
+    # load. The entry is encoded under the lock; that takes ~0.07 ms, less than the round trip
+    # a separate read before the lock would cost.
+    state, row, verdict = lock_and_read_verdict(session.connection(), submission_id)
+    if row is None:
+        raise LookupError(f"submission {submission_id} not found")
     if state.existing is not None:
-        advance(submission, Status.RECORDED)
+        # A redelivered message (rare): the entry is in; the ORM makes sure the status says so.
+        advance(load_submission(session, submission_id), Status.RECORDED)
         return Appended(index=state.existing, created=False)
     if verdict is None:
-        raise LookupError(f"submission {submission.id} has no verdict to record")
-    entry = entry_bytes(submission, verdict.decision,
+        raise LookupError(f"submission {submission_id} has no verdict to record")
+    entry = entry_bytes(row, verdict.decision,
                         evidence_digest(verdict.evaluation, verdict.fingerprint, verdict.decision))
     now = utcnow()
-    appended = _add(session, state, submission.id, entry, config=config, now=now, write=write_recorded_entry)
-    # The row is already updated (status only moves forward, and recorded is the last one); the
-    # loaded object learns the values as committed ones, so the ORM flushes no second UPDATE.
-    for key, value in (("status", Status.RECORDED.value), ("recorded_at", now), ("updated_at", now)):
-        set_committed_value(submission, key, value)
+    appended = _add(session, state, submission_id, entry, config=config, now=now, write=write_recorded_entry)
+    _learn_recorded(session, submission_id, now)
     return appended
 
 
 def append_submission(session: Session, submission_id: str) -> None:
     """Stage function for the ledger task."""
-    append(session, load_submission(session, submission_id))
+    append(session, submission_id)

@@ -14,7 +14,7 @@ from services.ledger.keys import log_config
 from services.ledger.service import append
 from shared.celery_app import Queue
 from shared.db import session_scope
-from shared.stage import load_submission, stage_task
+from shared.stage import stage_task
 
 log = logging.getLogger(__name__)
 _timer_lock = threading.Lock()
@@ -23,7 +23,7 @@ _timer: threading.Timer | None = None
 
 def record_verdict(session: Session, submission_id: str) -> None:
     """Stage function: append the verdict; an entry no checkpoint covers yet starts the checkpoint timer."""
-    if append(session, load_submission(session, submission_id)).uncovered:
+    if append(session, submission_id).uncovered:
         # Started only after commit: a timer that fired before the entry existed would sign
         # a tree without it.
         event.listen(session, "after_commit", _start_checkpoint_timer, once=True)

@@ -55,9 +55,7 @@ def append_all(engine: sa.Engine, ids: Sequence[str], log: LogConfig) -> list[Ap
     results = []
     for sid in ids:
         with Session(engine) as session, session.begin():
-            submission = session.get(Submission, sid)
-            assert submission is not None
-            results.append(append(session, submission, config=log))
+            results.append(append(session, sid, config=log))
     return results
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from services.ledger.append_sql import write_entry
 from services.ledger.audit import verify
+from services.ledger.keys import LogConfig
 from services.ledger.merkle import StoredNode
-from services.ledger.service import append, verdict_entry
+from services.ledger.service import append, append_entry, verdict_entry
 from shared.db import get_engine, migrate
 from shared.models import LedgerEntry, Status, Submission, utcnow
 from tests.services.ledger.rows import add_evidence, add_verdicts, append_all
@@ -34,13 +35,13 @@ def test_the_stage_stores_the_entry_the_orm_rows_encode_to(engine, log):
     assert _stored_entries(engine) == expected
 
 
-def test_the_stage_marks_the_submission_recorded_without_a_second_update(engine, log):
+def test_the_stage_marks_the_submission_recorded_and_a_copy_the_session_holds_learns_it(engine, log):
     sid = add_verdicts(engine, 1)[0]
 
     with Session(engine, expire_on_commit=False) as session, session.begin():
         submission = session.get_one(Submission, sid)
-        append(session, submission, config=log)
-        assert submission not in session.dirty
+        append(session, sid, config=log)
+        assert submission not in session.dirty  # no second UPDATE flushed
     with engine.connect() as conn:
         row = conn.execute(sa.select(Submission.status, Submission.recorded_at, Submission.updated_at)
                            .where(Submission.id == sid)).one()
@@ -50,7 +51,7 @@ def test_the_stage_marks_the_submission_recorded_without_a_second_update(engine,
     assert (submission.status, submission.recorded_at, submission.updated_at) == tuple(row)
 
 
-def test_the_stage_sends_two_statements_after_the_submission_is_loaded(ledger_db, log):
+def test_the_stage_sends_two_statements_given_the_submission_id(ledger_db, log):
     statements: list[str] = []
 
     class Counting(psycopg2.extensions.cursor):
@@ -61,13 +62,45 @@ def test_the_stage_sends_two_statements_after_the_submission_is_loaded(ledger_db
     engine = sa.create_engine(ledger_db, connect_args={"cursor_factory": Counting})
     ids = add_verdicts(engine, 3)
     append_all(engine, ids[:2], log)
+    statements.clear()
     with Session(engine) as session, session.begin():
-        submission = session.get_one(Submission, ids[2])
-        statements.clear()
-        append(session, submission, config=log)
+        append(session, ids[2], config=log)
     engine.dispose()
 
-    assert len(statements) == 2, statements  # lock + state + verdict; entry + nodes + status
+    assert len(statements) == 2, statements  # lock + state + submission + verdict; entry + nodes + status
+
+
+def test_an_entry_already_in_the_log_is_not_appended_again_and_its_submission_is_marked_recorded(engine, log):
+    sid = add_verdicts(engine, 1)[0]
+    with Session(engine) as session, session.begin():
+        entry = verdict_entry(session, session.get_one(Submission, sid))
+        append_entry(session, sid, entry, config=log)  # the log's part only: the status stays decided
+
+    [again] = append_all(engine, [sid], log)
+
+    with engine.connect() as conn:
+        status = conn.scalar(sa.select(Submission.status).where(Submission.id == sid))
+    assert (again.index, again.created, status) == (0, False, Status.RECORDED)
+    assert _stored_entries(engine) == [entry]
+
+
+def _append_a_missing_submission(engine: sa.Engine, log: LogConfig) -> None:
+    with Session(engine) as session, session.begin(), \
+            pytest.raises(LookupError, match=r"^submission no-such-id not found$"):
+        append(session, "no-such-id", config=log)
+
+
+def test_a_missing_submission_raises_lookup_error_on_postgresql(engine, log):
+    _append_a_missing_submission(engine, log)
+
+    assert _stored_entries(engine) == []
+
+
+def test_a_missing_submission_raises_lookup_error_on_sqlite(tmp_path: Path, log):
+    url = f"sqlite:///{tmp_path / 'aura.db'}"
+    migrate(url)
+
+    _append_a_missing_submission(get_engine(url), log)
 
 
 def test_a_database_error_on_the_append_path_is_raised_as_sqlalchemys(engine, log):

@@ -29,13 +29,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from services.ledger.keys import log_config
 from services.ledger.service import append
-from shared.models import Submission
 
 engine = create_engine(sys.argv[1])
 config = replace(log_config(), every_entries=50)
 for sid in open(sys.argv[2]).read().split():
     with Session(engine) as session, session.begin():
-        append(session, session.get(Submission, sid), config=config)
+        append(session, sid, config=config)
 """
 
 
