@@ -56,6 +56,14 @@ def calibrate(tasks: tuple[str, ...] = TASKS, seeds: tuple[int, ...] = SEEDS) ->
         for name in FEATURES:
             values = [float(r[name]) for r in rows if r.get(name) is not None]
             ranges[name] = {"min": min(values), "max": max(values)} if values else None
+        # The crafted-update residual by its reference: last round's accepted updates, or (in a
+        # federation's first round) the round's earlier updates.
+        for reference, label in (("the other hospitals' accepted updates last round", "previous_round"),
+                                 ("this round's earlier updates", "first_round")):
+            values = [float(r["crafted_residual"]) for r in rows
+                      if r.get("crafted_residual") is not None and r.get("crafted_reference") == reference]
+            ranges[f"crafted_residual_{label}"] = {"min": min(values), "max": max(values), "n": len(values)} \
+                if values else None
         out[task] = {"federations": 2 * len(seeds), "updates": len(rows),
                      "rejected": sum(1 for r in rows if r["verdict"] != "accepted"),
                      "largest_severity": worst, "ranges": ranges}

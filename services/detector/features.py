@@ -115,7 +115,8 @@ def geometry(inputs: Inputs, delta: Vector) -> Features:
     out: Features = {"update_norm": norm, "scale_ratio": scale, "honest_scale": inputs.honest_scale,
                      "scale_excess": _ratio(scale, inputs.honest_scale),
                      "n_peers": float(len(inputs.peers)), "norm_reference": None, "cos_step": None,
-                     "crafted_residual": None, "crafted_others": None, "copy_distance": None, "copy_of": None}
+                     "crafted_residual": None, "crafted_others": None, "crafted_reference": None,
+                     "copy_distance": None, "copy_of": None}
     prev = inputs.previous
     reference_norms: list[float] = []
     # The hospital's own previous update is never its reference: had an attacker's first update
@@ -130,9 +131,16 @@ def geometry(inputs: Inputs, delta: Vector) -> Features:
         out["cos_step"] = cosine(delta, step)
         out["crafted_residual"] = crafted_residual(delta, list(others.values()))
         out["crafted_others"] = float(len(others))
+        out["crafted_reference"] = "the other hospitals' accepted updates last round"
     elif len(inputs.peers) >= 2:
-        reference_norms = [float(np.linalg.norm(p - inputs.global_weights)) for p in inputs.peers.values()]
+        # A first round: the round's earlier updates are the only statistics an omniscient attacker
+        # could have built its update from that exist yet.
+        earlier = [p - inputs.global_weights for p in inputs.peers.values()]
+        reference_norms = [float(np.linalg.norm(d)) for d in earlier]
         out["norm_reference"] = "this round's earlier updates"
+        out["crafted_residual"] = crafted_residual(delta, earlier)
+        out["crafted_others"] = float(len(earlier))
+        out["crafted_reference"] = "this round's earlier updates"
     median_norm = float(np.median(reference_norms)) if reference_norms else None
     out["median_norm"], out["norm_ratio"] = median_norm, _ratio(norm, median_norm)
     if inputs.peers and norm > 1e-12:

@@ -79,8 +79,9 @@ RULES: tuple[Rule, ...] = (
         f"update direction has cosine {f['cos_step']:+.2f} with the step the other hospitals' accepted updates "
         "took last round (fine down to -0.9)")),
     Rule("crafted", "geometry", "crafted_residual", 0.15, 0.10, lambda f: 0.15, lambda f: (
-        f"{f['crafted_residual']:.1%} of the update lies outside the plane of the other "
-        f"{f['crafted_others']:.0f} hospitals' mean update and per-weight spread last round (an update built "
+        f"{f['crafted_residual']:.1%} of the update lies outside the plane of the mean update and per-weight "
+        f"spread of {f.get('crafted_reference') or 'the other hospitals last round'} ({f['crafted_others']:.0f} "
+        "updates; an update built "
         "from those statistics, as ALIE, IPM and Min-Max build theirs, has almost none; fine from 15%)")),
     Rule("copy", "geometry", "copy_distance", 0.05, 0.01, lambda f: 0.0, lambda f: (
         f"the nearest earlier update of this round, {f['copy_of']}'s, is {f['copy_distance']:.1%} of this "

@@ -97,7 +97,7 @@ def test_reversed_attributions_name_the_feature_that_departs_most():
 
 def test_first_round_of_a_federation_has_no_previous_round_features():
     f = feat.compute(_inputs([1.0, 0.0, 0.0, 0.0], previous=False))
-    assert f["cos_step"] is None and f["crafted_residual"] is None and f["fp_cos"] is None
+    assert f["cos_step"] is None and f["crafted_residual"] is None and f["fp_cos"] is None  # no earlier updates
     assert f["norm_ratio"] is None  # fewer than two earlier updates: no norm reference either
 
 
@@ -159,3 +159,20 @@ def test_after_a_round_that_accepted_nothing_only_the_unchanged_model_continues_
     empty = feat.PreviousRound(PREVIOUS_GLOBAL, {})
     assert feat.continues(empty, PREVIOUS_GLOBAL.copy())
     assert not feat.continues(empty, PREVIOUS_GLOBAL + 0.01)
+
+
+def test_in_a_first_round_an_update_built_from_the_rounds_earlier_updates_is_rejected_as_crafted():
+    peers = {"h1": [1.0, 0.3, 0.0, 0.1], "h2": [0.9, -0.2, 0.2, 0.0], "h3": [1.1, 0.0, -0.3, -0.1]}
+    earlier = np.asarray(list(peers.values()))
+    ipm = -0.5 * earlier.mean(axis=0)  # inner-product manipulation: -epsilon mu
+    verdict, _, reasons = _verdict(_inputs(ipm, previous=False, peers=peers))
+    assert verdict == "rejected"
+    crafted = next(r for r in reasons if r["signal"] == "crafted")
+    assert crafted["severity"] == 1.0 and "this round's earlier updates (3 updates" in crafted["text"]
+
+
+def test_in_a_first_round_a_trained_update_is_not_taken_for_a_crafted_one():
+    peers = {"h1": [1.0, 0.3, 0.0, 0.1], "h2": [0.9, -0.2, 0.2, 0.0]}
+    f = feat.compute(_inputs([0.2, 0.9, -0.5, 0.7], previous=False, peers=peers))
+    assert f["crafted_reference"] == "this round's earlier updates" and f["crafted_residual"] is not None
+    assert f["crafted_residual"] > 0.5
