@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -184,7 +186,10 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
     for phase in PHASES:
         db = create_database(pg_server, "aura_bench")
         redis.Redis.from_url(broker).flushdb()
-        env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": f"/tmp/aura-bench-{phase}",
+        # A data folder of its own per phase: blobs and checkpoint files of an earlier run's log
+        # would collide with this run's (the checkpoint folder refuses a second, different tree head).
+        data_dir = tempfile.mkdtemp(prefix=f"aura-bench-{phase}-")
+        env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": data_dir,
                "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
         try:
             figures = subprocess.run([sys.executable, "-m", "aura.bench_pipeline", phase, str(updates)],
@@ -192,6 +197,7 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
             results.update(json.loads(figures.strip().splitlines()[-1]))
         finally:
             drop_database(pg_server, db)
+            shutil.rmtree(data_dir, ignore_errors=True)
     results["pipeline_efficiency"] = results["vetted_per_s"] / results["empty_chain_per_s"]
     results["load_average_at_end"] = os.getloadavg()[0]
     results["latency_note"] = "all updates are submitted at once, so p50/p99 include the wait in the queue"
