@@ -35,14 +35,18 @@ def migrate() -> None:
 
 
 @hospitals_app.command("add")
-def hospitals_add(hospital_id: str, name: Annotated[str, typer.Option(help="display name")] = "") -> None:
+def hospitals_add(
+    hospital_id: str,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    centre: Annotated[str | None, typer.Option(help="data centre its rows come from (e.g. Hungary)")] = None,
+) -> None:
     """Register a hospital and print its API key (shown this once)."""
     from services.gateway.auth import add_hospital
     from shared.db import session_scope
 
     with session_scope() as session:
         try:
-            key = add_hospital(session, hospital_id, name or hospital_id)
+            key = add_hospital(session, hospital_id, name or hospital_id, centre)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     typer.echo(key)

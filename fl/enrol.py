@@ -30,7 +30,7 @@ def enrol(hospitals: Iterable[Hospital]) -> dict[str, str]:
     with session_scope() as session:
         for hospital in hospitals:
             if session.get(HospitalRow, hospital.name) is None:
-                keys[hospital.name] = add_hospital(session, hospital.name, display_name(hospital))
+                keys[hospital.name] = add_hospital(session, hospital.name, display_name(hospital), hospital.centre)
             else:
                 keys[hospital.name] = issue_key(session, Role.HOSPITAL, hospital.name)
     return keys

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from fl.task import Hospital as FederationHospital
 from fl.vetting import Candidate, HospitalVerdict, VettingUnavailable
 from services.detector.service import detect
 from services.evaluator.service import evaluate
@@ -56,7 +57,7 @@ def _verdict(submission_id: str) -> tuple[str, str, float | None]:
 class InProcessVetter:
     """Vets updates with AURA's own stage functions on the settings' database, synchronously."""
 
-    def __init__(self, hospitals: Iterable[str] = ()) -> None:
+    def __init__(self, hospitals: Iterable[FederationHospital] = ()) -> None:
         self.register(hospitals)
 
     @property
@@ -65,12 +66,12 @@ class InProcessVetter:
         return f"in-process ({get_settings().resolved_database_url})"
 
     @staticmethod
-    def register(hospitals: Iterable[str]) -> None:
-        """Make sure these hospital ids exist (submissions name their hospital)."""
+    def register(hospitals: Iterable[FederationHospital]) -> None:
+        """Make sure these hospitals exist, with their centres (submissions name their hospital)."""
         with session_scope() as session:
-            for hospital_id in hospitals:
-                if session.get(Hospital, hospital_id) is None:
-                    session.add(Hospital(id=hospital_id, name=hospital_id))
+            for hospital in hospitals:
+                if session.get(Hospital, hospital.name) is None:
+                    session.add(Hospital(id=hospital.name, name=hospital.name, centre=hospital.centre))
 
     def open_round(self, task: str, global_model: bytes) -> int:
         """Register the global model as the task's next round, as the gateway's open-round endpoint does."""

@@ -66,6 +66,9 @@ class Hospital(Base):
     __tablename__ = "hospitals"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The centre of the task data the hospital's own rows come from (e.g. "Hungary"), when the
+    # server's golden set holds rows of it: the evaluator then also scores updates on those rows.
+    centre: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -33,7 +33,7 @@ def honest_features(spec: RunSpec) -> tuple[list[dict[str, Any]], list[float]]:
     """Every decision's features in one no-attack federation vetted by AURA, and every reason's severity."""
     config = spec.config()
     with scratch_aura():
-        run_in_process(config, vetter=InProcessVetter(h.name for h in config.hospitals))
+        run_in_process(config, vetter=InProcessVetter(config.hospitals))
         with session_scope() as session:
             decisions = session.scalars(select(Decision)).all()
             rows = [{**d.features, **derived(d.features), "verdict": d.verdict} for d in decisions]

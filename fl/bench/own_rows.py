@@ -62,7 +62,7 @@ def own_slopes(spec: RunSpec) -> list[dict[str, Any]]:
     config = spec.config()
     out: list[dict[str, Any]] = []
     with scratch_aura():
-        run_in_process(config, vetter=InProcessVetter(h.name for h in config.hospitals))
+        run_in_process(config, vetter=InProcessVetter(config.hospitals))
         with session_scope() as session:
             rows = session.execute(select(Submission, Decision).join(Decision, Decision.submission_id == Submission.id)
                                    .order_by(Submission.created_at, Submission.id)).all()

@@ -102,7 +102,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         from fl.bench.scratch import scratch_aura
 
         with scratch_aura():
-            result = run_in_process(config, vetter=InProcessVetter(h.name for h in config.hospitals))
+            result = run_in_process(config, vetter=InProcessVetter(config.hospitals))
             updates = _vetted_updates(result, spec.attackers)
         record["detection"] = _detection(updates)
         record["updates"] = updates

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.intake.service import record_refusal
 from shared.db import session_scope
 from shared.models import ApiKey, Hospital, Role
+from shared.modeltask.registry import known_centres
 
 KEY_PREFIX = "aura_"
 
@@ -30,11 +31,13 @@ def issue_key(session: Session, role: Role, hospital_id: str | None = None) -> s
     return key
 
 
-def add_hospital(session: Session, hospital_id: str, name: str) -> str:
-    """Register a hospital and return its first API key."""
+def add_hospital(session: Session, hospital_id: str, name: str, centre: str | None = None) -> str:
+    """Register a hospital (with the data centre its rows come from, if known) and return its first API key."""
     if session.get(Hospital, hospital_id) is not None:
         raise ValueError(f"hospital {hospital_id!r} already exists")
-    session.add(Hospital(id=hospital_id, name=name))
+    if centre is not None and centre not in known_centres():
+        raise ValueError(f"unknown centre {centre!r}; known: {', '.join(known_centres())}")
+    session.add(Hospital(id=hospital_id, name=name, centre=centre))
     session.flush()
     return issue_key(session, Role.HOSPITAL, hospital_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SubmissionSummary(BaseModel):
@@ -156,6 +156,8 @@ class HospitalIn(BaseModel):
 
     id: str
     name: str
+    centre: str | None = Field(default=None, description="data centre its rows come from (e.g. Hungary), if the "
+                                                           "golden set holds rows of it")
 
 
 class CheckpointOut(BaseModel):

@@ -85,6 +85,11 @@ class ModelTask:
         """The server-held golden validation set."""
         return self.load_data().golden
 
+    @cached_property
+    def golden_centre(self) -> NDArray[np.str_]:
+        """The centre each golden row comes from (a hospital's own rows are those of its centre)."""
+        return np.asarray(self.load_data().golden_centre)
+
     @property
     def probe_x(self) -> NDArray[np.float32]:
         """Rows whose predictions the fingerprint explains (fixed: first PROBE_SIZE of a fixed shuffle)."""
@@ -119,6 +124,11 @@ TASKS: dict[str, ModelTask] = {
         ),
     )
 }
+
+
+def known_centres() -> list[str]:
+    """Every centre some task's golden set holds rows of (what a hospital's `centre` may name)."""
+    return sorted({str(c) for task in TASKS.values() for c in task.golden_centre})
 
 
 def get_task(name: str) -> ModelTask:

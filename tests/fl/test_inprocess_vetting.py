@@ -42,7 +42,7 @@ def test_in_process_verdicts_equal_the_full_pipelines(gateway, worker, new_hospi
 
     through_gateway = run_in_process(CONFIG, aura=link)
     with scratch_aura():
-        in_process = run_in_process(CONFIG, vetter=InProcessVetter(h.name for h in CONFIG.hospitals))
+        in_process = run_in_process(CONFIG, vetter=InProcessVetter(CONFIG.hospitals))
 
     assert _verdicts(in_process) == _verdicts(through_gateway, {a.id: n for n, a in accounts.items()})
     rejected = {v[0] for r in _verdicts(in_process) for v in r if v[1] == "rejected"}

@@ -47,3 +47,22 @@ def test_hospital_key_cannot_manage_keys(gateway, new_hospital):
 
     assert httpx.get(f"{gateway}/api/v1/keys", headers=hospital.headers).status_code == 403
     assert httpx.post(f"{gateway}/api/v1/keys", headers=hospital.headers, json={"role": "admin"}).status_code == 403
+
+
+def test_an_admin_registers_a_hospital_with_its_data_centre_and_an_unknown_centre_is_refused(gateway, operator_headers):
+    import uuid
+
+    from shared.db import session_scope
+    from shared.models import Hospital
+
+    hospital_id = f"h-centre-{uuid.uuid4().hex[:8]}"
+    refused = httpx.post(f"{gateway}/api/v1/hospitals", headers=operator_headers,
+                         json={"id": hospital_id, "name": "Basel", "centre": "Atlantis"})
+    created = httpx.post(f"{gateway}/api/v1/hospitals", headers=operator_headers,
+                         json={"id": hospital_id, "name": "Basel", "centre": "Switzerland"})
+
+    assert refused.status_code == 422 and "unknown centre 'Atlantis'" in refused.text and "Switzerland" in refused.text
+    assert created.status_code == 201, created.text
+    with session_scope() as session:
+        row = session.get(Hospital, hospital_id)
+        assert row is not None and row.centre == "Switzerland"
