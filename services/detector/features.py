@@ -84,12 +84,15 @@ def golden(inputs: Inputs, norm: float) -> Features:
         a, b = u.get(key), g.get(key)
         return None if a is None or b is None else a - b
 
-    loss_change = diff("loss")
+    loss_change, own_change = diff("loss"), diff("own_centre_loss")
     return {
         "loss": u.get("loss"), "global_loss": g.get("loss"), "loss_ratio": _ratio(u.get("loss"), g.get("loss")),
         # Golden loss gained per unit of update norm: a descent step on real data of any centre
         # rarely climbs the golden loss steeply; a step against the data (flipped) does.
         "loss_slope": None if loss_change is None or norm < 1e-12 else loss_change / norm,
+        # The same on the golden rows of the hospital's own centre: a sample of the data it trains
+        # on, so an honest step descends it, whatever that centre's prevalence.
+        "own_loss_slope": None if own_change is None or norm < 1e-12 else own_change / norm,
         "accuracy_delta": diff("accuracy"), "auc_delta": diff("auc"),
     }
 

@@ -65,6 +65,11 @@ RULES: tuple[Rule, ...] = (
     Rule("golden_slope", "golden", "loss_slope", 0.25, 0.40, lambda f: 0.0, lambda f: (
         f"golden-set loss climbs {f['loss_slope']:+.3f} per unit of update norm (honest steps descend or climb "
         "slowly; fine up to +0.25)")),
+    # Own centre's golden rows: honest updates descended them in every calibration update (largest
+    # honest slope -0.022, MLP); climbing them at all is training against one's own data.
+    Rule("own_rows_slope", "golden", "own_loss_slope", -0.02, 0.02, lambda f: 0.0, lambda f: (
+        f"loss on the golden rows of the hospital's own centre climbs {f['own_loss_slope']:+.3f} per unit of "
+        "update norm (an honest step on that centre's data descends them; honest slopes stayed below -0.022)")),
     Rule("golden_accuracy", "golden", "accuracy_delta", -0.12, -0.25, lambda f: 0.0, lambda f: (
         f"golden-set accuracy {f['accuracy_delta']:+.3f} vs the global model (fine down to -0.12)")),
     # Geometry: the update as a vector, against the previous round and the round's earlier updates.

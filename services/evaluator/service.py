@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.evaluator.metrics import golden_metrics
-from shared.models import Evaluation, Status
+from shared.models import Evaluation, Hospital, Status
 from shared.modeltask.registry import get_task
 from shared.stage import advance, load_submission, reached
 from shared.weights import Weights, global_model, load_weights
@@ -20,10 +21,33 @@ def score_weights(task_name: str, weights: Weights) -> dict[str, float | None]:
     return golden_metrics(task.logits(weights, task.golden.x), task.golden.y)
 
 
-@lru_cache(maxsize=64)
-def _global_metrics(task_name: str, digest: str) -> dict[str, float | None]:
+def own_centre_loss(task_name: str, weights: Weights, centre: str | None) -> float | None:
+    """Golden-set loss on the rows of one centre (None without a centre or rows of it)."""
+    task = get_task(task_name)
+    rows = task.golden_centre == centre
+    if centre is None or not rows.any():
+        return None
+    return golden_metrics(task.logits(weights, task.golden.x[rows]), task.golden.y[rows])["loss"]
+
+
+@lru_cache(maxsize=256)
+def _global_metrics(task_name: str, digest: str, centre: str | None) -> dict[str, float | None]:
     # Every update of a round is compared with the same global model: compute its metrics once.
-    return score_weights(task_name, load_weights(digest))
+    weights = load_weights(digest)
+    return {**score_weights(task_name, weights), "own_centre_loss": own_centre_loss(task_name, weights, centre)}
+
+
+# By (database, hospital): the centre a hospital was registered with never changes.
+_centres: dict[tuple[str, str], str | None] = {}
+
+
+def _centre(session: Session, hospital_id: str) -> str | None:
+    key = (str(session.get_bind().engine.url), hospital_id)
+    if key not in _centres:
+        if len(_centres) >= 65536:
+            _centres.clear()
+        _centres[key] = session.scalar(select(Hospital.centre).where(Hospital.id == hospital_id))
+    return _centres[key]
 
 
 def evaluate(session: Session, submission_id: str) -> None:
@@ -33,9 +57,12 @@ def evaluate(session: Session, submission_id: str) -> None:
         reference = global_model(session, submission.task, submission.round)
         if reference is None:
             raise LookupError(f"no global model for round {submission.round} of {submission.task}")
+        centre = _centre(session, submission.hospital_id)
+        weights = load_weights(submission.file_sha256)
         row: dict[str, Any] = {
-            "update_metrics": score_weights(submission.task, load_weights(submission.file_sha256)),
-            "global_metrics": _global_metrics(submission.task, reference.file_sha256),
+            "update_metrics": {**score_weights(submission.task, weights),
+                               "own_centre_loss": own_centre_loss(submission.task, weights, centre)},
+            "global_metrics": _global_metrics(submission.task, reference.file_sha256, centre),
         }
         session.add(Evaluation(submission_id=submission.id, **row))
     advance(submission, Status.EVALUATED)

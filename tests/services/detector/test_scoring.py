@@ -176,3 +176,21 @@ def test_in_a_first_round_a_trained_update_is_not_taken_for_a_crafted_one():
     f = feat.compute(_inputs([0.2, 0.9, -0.5, 0.7], previous=False, peers=peers))
     assert f["crafted_reference"] == "this round's earlier updates" and f["crafted_residual"] is not None
     assert f["crafted_residual"] > 0.5
+
+
+def _with_own_rows(update_own: float, global_own: float = 0.5):  # type: ignore[no-untyped-def]
+    inputs = _inputs([1.0, 0.1, 0.2, -0.3])  # an update like last round's: every other rule is quiet
+    return feat.Inputs(**{**inputs.__dict__, "update_metrics": {**inputs.update_metrics, "own_centre_loss": update_own},
+                          "global_metrics": {**inputs.global_metrics, "own_centre_loss": global_own}})
+
+
+def test_an_update_that_climbs_its_own_centres_golden_rows_is_rejected_naming_them():
+    verdict, _, reasons = _verdict(_with_own_rows(update_own=0.56))  # +0.06 over a norm of ~1.06
+    assert verdict == "rejected" and reasons[0]["signal"] == "own_rows_slope"
+    assert "own centre" in reasons[0]["text"] and "+0.056" in reasons[0]["text"]
+
+
+def test_an_update_that_descends_its_own_centres_golden_rows_is_accepted():
+    verdict, _, reasons = _verdict(_with_own_rows(update_own=0.40))
+    assert verdict == "accepted"
+    assert next(r for r in reasons if r["signal"] == "own_rows_slope")["severity"] == 0.0

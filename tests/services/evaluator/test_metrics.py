@@ -43,3 +43,17 @@ def test_auc_equals_sklearns_roc_auc_including_ties():
     labels = rng.integers(0, 2, 200).astype(float)
     logits = np.round(rng.standard_normal(200) + labels, 1)  # rounding makes ties
     assert golden_metrics(logits, labels)["auc"] == pytest.approx(roc_auc_score(labels, logits))
+
+
+def test_own_centre_loss_scores_only_that_centres_golden_rows():
+    from services.evaluator.service import own_centre_loss
+    from shared.modeltask.registry import get_task
+
+    task = get_task("heart-logreg")
+    weights = task.initial_weights()
+    rows = task.golden_centre == "Switzerland"
+    logits = task.logits(weights, task.golden.x[rows])
+
+    assert own_centre_loss("heart-logreg", weights, "Switzerland") == golden_metrics(logits, task.golden.y[rows])["loss"]
+    assert own_centre_loss("heart-logreg", weights, None) is None
+    assert own_centre_loss("heart-logreg", weights, "Atlantis") is None
