@@ -54,6 +54,8 @@ def test_own_centre_loss_scores_only_that_centres_golden_rows():
     rows = task.golden_centre == "Switzerland"
     logits = task.logits(weights, task.golden.x[rows])
 
-    assert own_centre_loss("heart-logreg", weights, "Switzerland") == golden_metrics(logits, task.golden.y[rows])["loss"]
+    expected = golden_metrics(logits, task.golden.y[rows])["loss"]
+
+    assert own_centre_loss("heart-logreg", weights, "Switzerland") == expected
     assert own_centre_loss("heart-logreg", weights, None) is None
     assert own_centre_loss("heart-logreg", weights, "Atlantis") is None
