@@ -175,30 +175,47 @@ def _phase(phase: str, updates: int) -> dict[str, float]:
             p.wait(15)
 
 
-def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, Any]:
-    """Run the three measurements, each on a fresh database and broker, then print and write the figures."""
+def _measure(phase: str, updates: int, pg_server: str, broker: str) -> dict[str, float]:
+    """One phase in a process of its own, on a fresh database, broker database and data folder."""
     import redis
 
+    db = create_database(pg_server, "aura_bench")
+    redis.Redis.from_url(broker).flushdb()
+    # A data folder of its own per phase: blobs and checkpoint files of an earlier run's log
+    # would collide with this run's (the checkpoint folder refuses a second, different tree head).
+    data_dir = tempfile.mkdtemp(prefix=f"aura-bench-{phase}-")
+    env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": data_dir,
+           "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
+    try:
+        figures = subprocess.run([sys.executable, "-m", "aura.bench_pipeline", phase, str(updates)],
+                                 env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
+        return {k: float(v) for k, v in json.loads(figures.strip().splitlines()[-1]).items()}
+    finally:
+        drop_database(pg_server, db)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run(updates: int, out: str, pg_server: str, redis_server: str, repeats: int = 3) -> dict[str, Any]:
+    """Run the three measurements `repeats` times, interleaved, then print and write the medians.
+
+    On 2 cores one measurement of the same code varies by up to 1.6x from run to run (the empty
+    chain most: 60-99 chains/s on an idle machine), so each figure is the median of its repeats
+    and every repeat is kept in the JSON.
+    """
     # The machine's load is part of the figures: other work on 2 cores changes them a lot.
     results: dict[str, Any] = {"updates": updates, "worker_concurrency": 2, "hospitals_per_round": HOSPITALS,
-                               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}
+                               "cpus": os.cpu_count(), "repeats": repeats, "load_average_at_start": os.getloadavg()[0]}
     broker = redis_server.rsplit("/", 1)[0] + "/13"
-    for phase in PHASES:
-        db = create_database(pg_server, "aura_bench")
-        redis.Redis.from_url(broker).flushdb()
-        # A data folder of its own per phase: blobs and checkpoint files of an earlier run's log
-        # would collide with this run's (the checkpoint folder refuses a second, different tree head).
-        data_dir = tempfile.mkdtemp(prefix=f"aura-bench-{phase}-")
-        env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": data_dir,
-               "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
-        try:
-            figures = subprocess.run([sys.executable, "-m", "aura.bench_pipeline", phase, str(updates)],
-                                     env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
-            results.update(json.loads(figures.strip().splitlines()[-1]))
-        finally:
-            drop_database(pg_server, db)
-            shutil.rmtree(data_dir, ignore_errors=True)
+    samples: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for phase in PHASES:
+            for key, value in _measure(phase, updates, pg_server, broker).items():
+                samples.setdefault(key, []).append(value)
+    results.update({key: float(np.median(values)) for key, values in samples.items()})
+    results["samples"] = samples
     results["pipeline_efficiency"] = results["vetted_per_s"] / results["empty_chain_per_s"]
+    results["pipeline_efficiency_per_repeat"] = [v / e for v, e in zip(samples["vetted_per_s"],
+                                                                          samples["empty_chain_per_s"], strict=True)]
     results["load_average_at_end"] = os.getloadavg()[0]
     results["latency_note"] = "all updates are submitted at once, so p50/p99 include the wait in the queue"
     results["broker"] = "redis " + _server_version_redis(redis_server)
@@ -206,7 +223,12 @@ def run(updates: int, out: str, pg_server: str, redis_server: str) -> dict[str, 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(results, indent=2) + "\n")
     for key, value in results.items():
-        print(f"{key:>22}: {value:.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+        shown: Any = value
+        if isinstance(value, dict):
+            shown = {k: [round(x, 1) for x in v] for k, v in value.items()}
+        elif isinstance(value, list):
+            shown = [round(x, 3) for x in value]
+        print(f"{key:>30}: {shown:.3f}" if isinstance(shown, float) else f"{key:>30}: {shown}")
     return results
 
 

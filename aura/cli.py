@@ -113,11 +113,12 @@ def bench_pipeline(
     "postgresql+psycopg2://root@127.0.0.1:5432/test",
     redis: Annotated[str, typer.Option(help="Redis server (database 13 is used and flushed)")] =
     "redis://127.0.0.1:6379/0",
+    repeats: Annotated[int, typer.Option(help="repeats of the three measurements (medians reported)")] = 3,
 ) -> None:
     """Vetted updates/s and submit-to-ledger latency on Redis + PostgreSQL, beside empty chains and in-process."""
     from aura.bench_pipeline import run
 
-    run(updates=updates, out=out, pg_server=postgres, redis_server=redis)
+    run(updates=updates, out=out, pg_server=postgres, redis_server=redis, repeats=repeats)
 
 
 @app.command()
