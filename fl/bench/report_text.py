@@ -162,23 +162,22 @@ TRIED = """## What was tried, and what stands in the way
   opposite prevalence: in the quick run (MLP, seed 42) honest Switzerland climbs the pooled golden
   loss by +0.085 to +0.096 per unit norm at cosine about -0.2 with the others' step, its flipped
   updates descend it (-0.050 to -0.001) at cosine about +0.1. No threshold set on honest data
-  separates these; they are the cells with 0% detection, and their effect on accuracy is small
-  (small centres) or even positive.
-- **What would separate them: the golden rows of the hospital's own centre** (measured offline,
-  `python -m fl.bench.own_rows`, bench/results/quick/own-rows-heart-mlp.json; not part of any
-  verdict). The golden set is 20% of each centre's training rows and the server knows each row's
-  centre. On its own centre's rows every honest update of the quick run descends the loss (-0.69
-  to -0.14 per unit norm, all 1,500), and every label- or sign-flipped update climbs it
-  (Switzerland +0.65 to +0.70, VA +0.21 to +0.32, Cleveland and Hungary +0.10 to +0.30). Rejecting
-  also every update whose own-rows loss climbs (threshold 0, from first principles, not fitted)
-  takes AURA's quick-run TPR from 83.3% to 99.0% for the MLP and from 85.8% to 99.4% for the
-  logistic regression (own-rows-heart-logreg.json), with no honest update rejected in either (a
-  replay on the same updates, not a re-run). Over the calibration's 40 no-attack federations
-  (bench/results/own-rows-calibration.json) no honest update climbs its own rows either: the
-  largest changes are -0.022 (MLP) and -0.071 (logistic regression) per unit norm, of 1,800 each;
-  the MLP's margin to 0 is thin, so a full run should recheck it. Making it a verdict needs the
-  evaluator to score the submitting hospital's centre's golden rows and the detector to read that
-  metric: both are outside the detector's scoring code and were not changed here.
+  separates these on the pooled rows; before the own-centre rule below they were the cells with 0%
+  detection (their effect on accuracy is small, small centres, or even positive).
+- **What separates them: the golden rows of the hospital's own centre** (now the rule
+  `own_rows_slope`). The golden set is 20% of each centre's training rows and the server knows each
+  row's centre; a hospital registered with its centre is also scored on those rows. Measured first
+  offline (`python -m fl.bench.own_rows`, bench/results/quick/own-rows-heart-mlp.json): on its own
+  centre's rows every honest update of the quick run descends the loss (-0.69 to -0.14 per unit
+  norm, all 1,500), and every label- or sign-flipped update climbs it (Switzerland +0.65 to +0.70,
+  VA +0.21 to +0.32, Cleveland and Hungary +0.10 to +0.30); a replay that also rejected every
+  climb took the quick run's TPR from 83.3% to 99.0% (MLP) and from 85.8% to 99.4% (logistic
+  regression, own-rows-heart-logreg.json) with no honest update rejected. Over the calibration's 40
+  no-attack federations (bench/results/own-rows-calibration.json) no honest update climbs its own
+  rows: the largest changes are -0.022 (MLP) and -0.071 (logistic regression) per unit norm, of
+  1,800 each. The rule is fine up to -0.02 and reaches the rejection point at 0 (a climb at all,
+  from first principles, not fitted to attacks); the MLP's honest margin to it is thin, so a full
+  run over more seeds should recheck it.
 - **A tighter golden-slope rule.** Moving the golden-slope rule's rejection point from +0.325 (fine
   +0.25, bad +0.40) down to the largest honest value of calibration (+0.175) would catch Hungary's
   sign flip (+0.20 to +0.25) and the round-1 flips of Cleveland and Hungary: 13 more updates in
