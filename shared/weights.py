@@ -55,12 +55,16 @@ _global_refs: dict[tuple[str, str, int], GlobalRef] = {}
 _REGISTERING = "aura_registers_global_model"
 
 
+def _global_row(session: Session, task: str, round_: int) -> GlobalModel | None:
+    return session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+
+
 def global_model(session: Session, task: str, round_: int) -> GlobalRef | None:
     """The registered global model that `round_` of `task` starts from."""
     key = (str(session.get_bind().engine.url), task, round_)
     if (ref := _global_refs.get(key)) is not None:
         return ref
-    row = session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+    row = _global_row(session, task, round_)
     if row is None:
         return None
     ref = GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
@@ -78,7 +82,7 @@ def register_global(
     store = store or BlobStore()
     data = dump_arrays(weights)
     digest = store.put(data)
-    existing = session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+    existing = _global_row(session, task, round_)
     if existing is not None:
         if existing.tensor_sha256 != tensor_sha256(weights):
             raise ValueError(f"round {round_} of {task} already has a different global model")

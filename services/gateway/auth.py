@@ -31,12 +31,16 @@ def issue_key(session: Session, role: Role, hospital_id: str | None = None) -> s
     return key
 
 
+class UnknownCentre(ValueError):
+    """A hospital named a centre no task's golden set holds rows of."""
+
+
 def add_hospital(session: Session, hospital_id: str, name: str, centre: str | None = None) -> str:
     """Register a hospital (with the data centre its rows come from, if known) and return its first API key."""
     if session.get(Hospital, hospital_id) is not None:
         raise ValueError(f"hospital {hospital_id!r} already exists")
     if centre is not None and centre not in known_centres():
-        raise ValueError(f"unknown centre {centre!r}; known: {', '.join(known_centres())}")
+        raise UnknownCentre(f"unknown centre {centre!r}; known: {', '.join(known_centres())}")
     session.add(Hospital(id=hospital_id, name=name, centre=centre))
     session.flush()
     return issue_key(session, Role.HOSPITAL, hospital_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import torch
@@ -126,9 +126,10 @@ TASKS: dict[str, ModelTask] = {
 }
 
 
-def known_centres() -> list[str]:
+@lru_cache(maxsize=1)
+def known_centres() -> tuple[str, ...]:
     """Every centre some task's golden set holds rows of (what a hospital's `centre` may name)."""
-    return sorted({str(c) for task in TASKS.values() for c in task.golden_centre})
+    return tuple(sorted({str(c) for task in TASKS.values() for c in task.golden_centre}))
 
 
 def get_task(name: str) -> ModelTask:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import case, func, select
 
-from services.gateway.auth import PrincipalDep, add_hospital, require
+from services.gateway.auth import PrincipalDep, UnknownCentre, add_hospital, require
 from services.gateway.deps import SessionDep
 from services.gateway.schemas import HospitalCreated, HospitalIn, HospitalOut
 from shared.models import Hospital, Role, Submission, Verdict
-from shared.modeltask.registry import known_centres
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
 
@@ -52,11 +51,10 @@ def get_hospital(hospital_id: str, who: PrincipalDep, session: SessionDep) -> Ho
              dependencies=[require(Role.ADMIN)])
 def create_hospital(body: HospitalIn, session: SessionDep) -> HospitalCreated:
     """Register a hospital and return its API key (shown once)."""
-    if body.centre is not None and body.centre not in known_centres():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"unknown centre {body.centre!r}; known: {', '.join(known_centres())}")
     try:
         key = add_hospital(session, body.id, body.name, body.centre)
+    except UnknownCentre as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.flush()
