@@ -14,8 +14,8 @@ class BlobStore:
     """Write-once files named by the SHA-256 of their bytes."""
 
     def __init__(self, root: Path | None = None) -> None:
+        # No mkdir here: a store is made for every read, and `put` creates the folders it writes to.
         self.root = root or get_settings().resolved_blob_dir
-        self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
         """Where the blob with this hex digest lives."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -58,10 +60,38 @@ def _engine(url: str, durable: bool) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    # pre_ping drops connections PostgreSQL closed while a worker idled; a small pool because
-    # each worker process needs one connection at a time (prefetch 1, one task at a time).
+    # A small pool because each worker process needs one connection at a time (prefetch 1, one
+    # task at a time). Connections are pinged only after sitting idle (see _ping_if_idle).
     connect_args = {} if durable else {"options": "-c synchronous_commit=off"}
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+    engine = create_engine(url, pool_size=5, max_overflow=5, connect_args=connect_args)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection that sat idle this long is pinged before use: PostgreSQL may have been
+# restarted, or a firewall dropped the idle socket, meanwhile. One used a moment ago is not:
+# pinging on every checkout (pool_pre_ping) cost a round trip per transaction, six per vetted
+# update. A connection that dies mid-burst fails its statement instead, SQLAlchemy then discards
+# the pool, and the stage's task retries on OperationalError.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("idle_since")  # absent on a connection made just now
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as exc:
+        # The pool discards this connection and checks out another (up to three attempts).
+        raise DisconnectionError("an idle pooled connection was closed by the server") from exc
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ to run the same code on PostgreSQL and Redis.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         """The folder checkpoints are also written to."""
         return (self.checkpoint_dir or self.data_dir / "checkpoints").resolve()
 
-    @property
+    @cached_property  # every load of an update's weights asks; resolving the path each time costs syscalls
     def resolved_blob_dir(self) -> Path:
         """The blob store folder in force."""
         return (self.blob_dir or self.data_dir / "blobs").resolve()

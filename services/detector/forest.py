@@ -13,9 +13,11 @@ first 16 calibration federations (0.10) plus a margin; over all 40, honest updat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.ensemble import IsolationForest
 from sklearn.ensemble._iforest import _average_path_length
 
@@ -36,32 +38,78 @@ def forest_vector(f: Mapping[str, Any]) -> list[float]:
     return [float(f[k]) if f.get(k) is not None else NEUTRAL[k] for k in FOREST_FEATURES]
 
 
-def fit_forest(history: Sequence[Sequence[float]]) -> tuple[IsolationForest, list[float]]:
-    """An Isolation Forest over accepted history, and the history's own anomaly scores (sorted)."""
-    forest = IsolationForest(n_estimators=100, random_state=0).fit(np.asarray(history))
-    return forest, sorted((-forest.score_samples(np.asarray(history))).tolist())
+@dataclass(frozen=True)
+class Forest:
+    """A fitted Isolation Forest, its history's own anomaly scores (sorted), and its trees as flat arrays."""
+
+    model: IsolationForest
+    history_scores: list[float]
+    # Every tree's nodes stacked into one table (children as row numbers in it, -1 at a leaf), so
+    # one row walks all trees at once: one numpy step per level instead of one call per tree.
+    roots: NDArray[np.intp]
+    left: NDArray[np.intp]
+    right: NDArray[np.intp]
+    feature: NDArray[np.intp]
+    threshold: NDArray[np.float64]
+    leaf_depth: NDArray[np.float64]  # a leaf's path length plus its subsample correction, minus one
+    norm: float  # the average path length of a sample of max_samples_, which scores are relative to
 
 
-def anomaly(forest: IsolationForest, row: Sequence[float]) -> float:
+def _flatten_trees(model: IsolationForest) -> dict[str, Any]:
+    left, right, feature, threshold, leaf_depth, roots = [], [], [], [], [], []
+    offset = 0
+    for tree, features, lengths, corrections in zip(
+        model.estimators_, model.estimators_features_, model._decision_path_lengths,
+        model._average_path_length_per_tree, strict=True,
+    ):
+        t = tree.tree_
+        leaf = t.children_left == -1
+        roots.append(offset)
+        left.append(np.where(leaf, -1, t.children_left + offset))
+        right.append(np.where(leaf, -1, t.children_right + offset))
+        feature.append(np.where(leaf, 0, np.asarray(features)[np.maximum(t.feature, 0)]))
+        threshold.append(t.threshold)
+        leaf_depth.append(lengths + corrections - 1.0)
+        offset += t.node_count
+    return {"roots": np.asarray(roots, dtype=np.intp), "left": np.concatenate(left).astype(np.intp),
+            "right": np.concatenate(right).astype(np.intp), "feature": np.concatenate(feature).astype(np.intp),
+            "threshold": np.concatenate(threshold), "leaf_depth": np.concatenate(leaf_depth),
+            "norm": float(len(model.estimators_) * _average_path_length([model.max_samples_])[0])}
+
+
+def fit_forest(history: Sequence[Sequence[float]]) -> Forest:
+    """An Isolation Forest over accepted history, with the history's own anomaly scores."""
+    model = IsolationForest(n_estimators=100, random_state=0).fit(np.asarray(history))
+    scores = sorted((-model.score_samples(np.asarray(history))).tolist())
+    return Forest(model, scores, **_flatten_trees(model))
+
+
+def anomaly(forest: Forest, row: Sequence[float]) -> float:
     """The forest's anomaly score of one row: -score_samples, computed without joblib.
 
-    sklearn's score_samples dispatches every tree through joblib, which costs ~5 ms for one row;
-    this walks the same trees with the same fitted path lengths in ~0.7 ms (a test checks both
-    agree). It reads two fitted attributes sklearn keeps private, pinned by the lock file.
+    sklearn's score_samples dispatches every tree through joblib (~5 ms for one row) and a loop
+    over the trees' own `apply` still costs ~0.7 ms; walking the stacked table takes one step per
+    tree level. It reads fitted attributes sklearn keeps private, pinned by the lock file, and a
+    test checks it against score_samples.
     """
-    x = np.asarray([row], dtype=np.float32)
-    depth = 0.0
-    for tree, features, lengths, corrections in zip(
-        forest.estimators_, forest.estimators_features_, forest._decision_path_lengths,
-        forest._average_path_length_per_tree, strict=True,
-    ):
-        leaf = tree.tree_.apply(np.ascontiguousarray(x[:, features]))[0]
-        depth += lengths[leaf] + corrections[leaf] - 1.0
-    return float(2.0 ** (-depth / (len(forest.estimators_) * _average_path_length([forest.max_samples_])[0])))
+    # sklearn compares the row cast to float32 with float64 thresholds: do the same.
+    x = np.asarray(row, dtype=np.float32).astype(np.float64)
+    node = forest.roots
+    while True:
+        inner = forest.left[node] != -1
+        if not inner.any():
+            break
+        step = np.where(x[forest.feature[node]] <= forest.threshold[node], forest.left[node], forest.right[node])
+        node = np.where(inner, step, node)
+    # Summed tree by tree, in order (accumulate is sequential; a pairwise sum could differ in the
+    # last bit, and a verdict at a threshold must not depend on how it was computed).
+    depth = float(np.add.accumulate(forest.leaf_depth[node])[-1])
+    return float(2.0 ** (-depth / forest.norm))
 
 
-def forest_reason(forest: IsolationForest, history_scores: Sequence[float], row: Sequence[float]) -> Reason:
+def forest_reason(forest: Forest, row: Sequence[float]) -> Reason:
     """How far the update's anomaly score lies beyond the 90th percentile of the federation's accepted history."""
+    history_scores = forest.history_scores
     score = anomaly(forest, row)
     edge = float(np.quantile(history_scores, QUANTILE))
     severity = ramp(score - edge, MARGIN_FINE, MARGIN_FINE + 2 * (MARGIN_BAD - MARGIN_FINE))

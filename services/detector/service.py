@@ -13,13 +13,12 @@ happened to use the neighbouring round number is not part of the chain.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.detector import features as feat
 from services.detector.calibration import honest_scale
-from services.detector.forest import fit_forest, forest_reason, forest_vector
+from services.detector.forest import Forest, fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
@@ -30,7 +29,7 @@ HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 c
 
 # Fitted forests by (database, task, federation rounds): closed rounds never change, so a fit is
 # reused by every update of the round and by every worker that sees the same rounds.
-_forests: dict[tuple[str, str, tuple[int, ...]], tuple[IsolationForest, list[float]]] = {}
+_forests: dict[tuple[str, str, tuple[int, ...]], Forest] = {}
 # Whether round r - 1 is round r's parent, by (database, task, r): fixed once round r - 1 closed.
 _parents: dict[tuple[str, str, int], bool] = {}
 
@@ -75,8 +74,7 @@ def previous_round(session: Session, task: str, round_: int) -> feat.PreviousRou
     return feat.PreviousRound(flatten(load_weights(reference.file_sha256)), accepted, shifts, examples)
 
 
-def _forest_for(session: Session, submission: Submission, rounds: list[int]
-                ) -> tuple[IsolationForest, list[float]] | None:
+def _forest_for(session: Session, submission: Submission, rounds: list[int]) -> Forest | None:
     """The forest over the accepted updates of the federation's closed rounds (None while too few)."""
     window = tuple(rounds[-HISTORY_ROUNDS:])
     key = (str(session.get_bind().engine.url), submission.task, window)
@@ -129,7 +127,7 @@ def detect(session: Session, submission_id: str) -> None:
         reasons = rule_reasons(features)
         forest = _forest_for(session, submission, rounds) if rounds else None
         if forest is not None:
-            reasons.append(forest_reason(*forest, forest_vector(features)))
+            reasons.append(forest_reason(forest, forest_vector(features)))
         verdict, score, ranked = decide(reasons, settings.detector_threshold)
         session.add(Decision(submission_id=submission.id, verdict=verdict, score=score,
                              threshold=settings.detector_threshold, reasons=ranked, features=features))

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import rankdata
 
 
 def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -> dict[str, float | None]:
@@ -32,7 +31,19 @@ def golden_metrics(logits: NDArray[np.floating], labels: NDArray[np.floating]) -
 
 def _auc(scores: NDArray[np.float64], truth: NDArray[np.bool_]) -> float:
     """ROC AUC as the Mann-Whitney U statistic (ties count half), without sklearn's ~3 ms of checks."""
-    ranks = rankdata(scores)
+    ranks = _average_ranks(scores)
     n_pos = int(truth.sum())
     n_neg = len(truth) - n_pos
     return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1-based ranks, ties sharing their mean rank (scipy's rankdata costs ~1 ms of checks per call)."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    # Each run of equal values spans positions [start, end); all of it gets rank (start + 1 + end) / 2.
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.repeat((starts + 1 + ends) / 2.0, ends - starts)
+    return ranks

@@ -1,4 +1,4 @@
-"""Engines: recomputable rows commit without waiting for the WAL, everything else durably."""
+"""Engines: recomputable rows commit without waiting for the WAL; idle pooled connections are checked."""
 
 from __future__ import annotations
 
@@ -14,3 +14,19 @@ def test_a_non_durable_session_turns_synchronous_commit_off_and_a_default_one_ke
         durable = session.scalar(text("SHOW synchronous_commit"))
 
     assert (relaxed, durable) == ("off", "on")
+
+
+def test_an_idle_pooled_connection_the_server_closed_is_replaced_before_use(monkeypatch):
+    import shared.db
+
+    with session_scope() as session:
+        victim = session.scalar(text("SELECT pg_backend_pid()"))
+    # The connection is back in the pool; the server now ends it, as a restart or an idle timeout would.
+    with session_scope(durable=False) as session:
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_S", 0.0)
+
+    with session_scope() as session:
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+
+    assert pid != victim

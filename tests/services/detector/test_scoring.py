@@ -122,9 +122,9 @@ def test_reasons_are_ranked_by_severity():
 def test_forest_speaks_only_well_beyond_the_accepted_history():
     rng = np.random.default_rng(0)
     history = [[1.0 + 0.01 * rng.standard_normal(), 0.0, 1.0, 0.05, 0.6, 0.6, 0.7] for _ in range(200)]
-    forest, scores = fit_forest(history)
-    typical = forest_reason(forest, scores, history[0])
-    outlier = forest_reason(forest, scores, [3.0, 0.5, 60.0, 2.0, -0.9, 0.01, -0.9])
+    forest = fit_forest(history)
+    typical = forest_reason(forest, history[0])
+    outlier = forest_reason(forest, [3.0, 0.5, 60.0, 2.0, -0.9, 0.01, -0.9])
     assert typical.severity == 0.0 < outlier.severity
     assert "accepted updates" in outlier.text
 
@@ -136,9 +136,9 @@ def test_forest_vector_fills_missing_features_with_neutral_values():
 def test_fast_anomaly_score_equals_sklearns_score_samples():
     rng = np.random.default_rng(1)
     history = rng.standard_normal((300, 7))
-    forest, _ = fit_forest(history.tolist())
-    rows = rng.standard_normal((20, 7)) * 2
-    assert np.allclose([anomaly(forest, r) for r in rows], -forest.score_samples(rows))
+    forest = fit_forest(history.tolist())
+    rows = np.vstack([rng.standard_normal((20, 7)) * 2, history[:5]])
+    assert np.allclose([anomaly(forest, r) for r in rows], -forest.model.score_samples(rows), rtol=1e-12, atol=0)
 
 
 def test_the_next_global_model_continues_the_round_whose_accepted_updates_it_averages():

@@ -59,3 +59,12 @@ def test_own_centre_loss_scores_only_that_centres_golden_rows():
     assert own_centre_loss("heart-logreg", weights, "Switzerland") == expected
     assert own_centre_loss("heart-logreg", weights, None) is None
     assert own_centre_loss("heart-logreg", weights, "Atlantis") is None
+
+
+def test_average_ranks_equal_scipys_rankdata_with_ties():
+    from scipy.stats import rankdata
+
+    from services.evaluator.metrics import _average_ranks
+
+    values = np.random.default_rng(2).integers(0, 6, size=200).astype(np.float64)
+    assert np.array_equal(_average_ranks(values), rankdata(values))
