@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -111,6 +111,22 @@ def session_scope(url: str | None = None, *, durable: bool = True) -> Iterator[S
         raise
     finally:
         session.close()
+
+
+@lru_cache(maxsize=8)
+def _autocommit(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Connection]:
+    """A connection for a single read, outside a transaction.
+
+    On PostgreSQL a session's read costs three round trips (BEGIN, the query, COMMIT); in
+    autocommit mode it is one. For lookups that run on every request, such as the API key.
+    """
+    with _autocommit(get_engine(url)).connect() as connection:
+        yield connection
 
 
 def alembic_config(url: str | None = None) -> Config:

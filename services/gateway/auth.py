@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.intake.service import record_refusal
-from shared.db import session_scope
+from shared.db import read_scope
 from shared.models import ApiKey, Hospital, Role
 from shared.modeltask.registry import known_centres
 
@@ -79,10 +79,11 @@ def principal(
     if not key:
         record_refusal(None, "missing_key", "request without an API key")
         raise _unauthorized("missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`")
-    # Its own short transaction: on SQLite a transaction holds the write lock, and the request's
-    # handler (intake) opens transactions of its own.
-    with session_scope() as session:
-        row = session.scalar(select(ApiKey).where(ApiKey.key_sha256 == hash_key(key)))
+    # Outside any transaction: the request's handler (intake) opens transactions of its own, and
+    # on SQLite a transaction would hold the write lock.
+    with read_scope() as connection:
+        row = connection.execute(select(ApiKey.role, ApiKey.hospital_id, ApiKey.revoked_at)
+                                 .where(ApiKey.key_sha256 == hash_key(key))).first()
     if row is None or row.revoked_at is not None:
         record_refusal(None, "bad_key", "unknown or revoked API key")
         raise _unauthorized("unknown or revoked API key")

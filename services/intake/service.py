@@ -98,37 +98,34 @@ def record(upload: Upload) -> tuple[Submission, bool]:
                                  max_upload_bytes=settings.max_upload_bytes)
         with session_scope() as session:
             _check_round(session, upload.task, upload.round)
-            existing = _existing(session, upload)
-            if existing is None:
-                return _insert(session, upload, update, data), True
+            return _insert(session, upload, update, data), True
     except UploadRejected as exc:
         record_refusal(upload.hospital_id, exc.code, exc.message)
         raise
-    except IntegrityError:
-        # A concurrent upload for the same round won the race: answer as if we were second.
-        return _resolve_race(upload, update.tensor_sha256)
-    if existing.tensor_sha256 == update.tensor_sha256:
-        return existing, False  # the same update again: idempotent
-    record_refusal(upload.hospital_id, "conflict", "a different update for a round already submitted")
-    raise SubmissionConflict(existing)
+    except IntegrityError as exc:
+        # The round already holds an update of this hospital: sent again, or a concurrent upload
+        # won the race. Inserting first and looking only then saves a query on every new update.
+        return _already_submitted(upload, update.tensor_sha256, exc)
 
 
 def _insert(session: Session, upload: Upload, update: ValidatedUpdate, data: bytes) -> Submission:
-    BlobStore().put(data)  # content-addressed: writing twice is harmless
     submission = Submission(
         hospital_id=upload.hospital_id, task=upload.task, round=upload.round,
         file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
         idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
     )
     session.add(submission)
-    session.flush()
+    session.flush()  # the unique (hospital, task, round) check, before the blob is written
+    BlobStore().put(data)  # before the commit, so no worker sees a row without its blob; content-addressed
     return submission
 
 
-def _resolve_race(upload: Upload, tensor_sha256: str) -> tuple[Submission, bool]:
+def _already_submitted(upload: Upload, tensor_sha256: str, error: IntegrityError) -> tuple[Submission, bool]:
     with session_scope() as session:
         existing = _existing(session, upload)
-        assert existing is not None, "unique violation without a conflicting row"
-        if existing.tensor_sha256 == tensor_sha256:
-            return existing, False
-        raise SubmissionConflict(existing)
+    if existing is None:
+        raise error  # not the round's uniqueness: a real integrity problem
+    if existing.tensor_sha256 == tensor_sha256:
+        return existing, False  # the same update again: idempotent
+    record_refusal(upload.hospital_id, "conflict", "a different update for a round already submitted")
+    raise SubmissionConflict(existing)

@@ -188,10 +188,12 @@ def test_different_file_for_a_decided_round_is_a_conflict_and_changes_nothing(ga
     hospital = new_hospital()
     first = submit(gateway, hospital.headers, perturbed_update(seed=5)).json()
     decided = wait_recorded(gateway, operator_headers, first["id"])
+    blobs_before = _stored_blobs()
 
     response = submit(gateway, hospital.headers, perturbed_update(seed=6))
 
     assert response.status_code == 409
+    assert _stored_blobs() == blobs_before
     assert first["id"] in response.json()["detail"]["message"]
     after = httpx.get(f"{gateway}/api/v1/submissions/{first['id']}", headers=operator_headers).json()
     assert after["tensor_sha256"] == decided["tensor_sha256"]
