@@ -50,3 +50,11 @@ def test_the_ledger_append_function_of_0004_downgrades_and_upgrades_again(databa
         assert "aura_ledger_append_verdict_state" in _functions(url)
     finally:
         drop_database(database, url)
+
+
+def test_submissions_keep_room_in_each_page_for_the_stages_updates_on_postgresql(database):
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        options = conn.scalar(text("SELECT reloptions FROM pg_class WHERE relname = 'submissions'"))
+    engine.dispose()
+    assert "fillfactor=70" in options
