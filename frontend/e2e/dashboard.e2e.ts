@@ -153,9 +153,11 @@ describe("the operators' dashboard", () => {
     const form = page.getByRole("form", { name: "add a hospital" });
     await form.getByLabel("Id").fill(id);
     await form.getByLabel("Name").fill("Added from the dashboard");
+    await form.getByLabel("Centre").selectOption("Hungary");
     await form.getByRole("button", { name: "Add" }).click();
     const firstKey = (await page.locator(".newkey code").innerText()).trim();
     expect(firstKey).toMatch(/^aura_/);
+    await page.getByRole("row", { name: new RegExp(id) }).getByRole("cell", { name: "Hungary" }).waitFor();
     await page.getByRole("link", { name: id }).click();
     await page.getByRole("heading", { name: /Added from the dashboard/ }).waitFor();
     await page.getByRole("button", { name: "Issue a new key" }).click();

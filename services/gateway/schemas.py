@@ -120,6 +120,7 @@ class TaskOut(BaseModel):
     features: list[str]
     tensors: list[dict[str, Any]]
     golden_rows: int
+    centres: list[str] = Field(description="the centres the golden set holds rows of (what a hospital's centre may be)")
     rounds: list[int]
 
 
@@ -139,6 +140,7 @@ class HospitalOut(BaseModel):
 
     id: str
     name: str
+    centre: str | None = Field(description="the data centre its rows come from, when registered with one")
     created_at: datetime
     submissions: int
     accepted: int

@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api/client";
-import { useHospitals } from "../api/queries";
+import { useHospitals, useTasks } from "../api/queries";
 import { useSession } from "../auth/session";
 import { Empty, ErrorBox, QueryView } from "../components/States";
 import { percent } from "../lib/format";
@@ -26,6 +26,7 @@ export function HospitalsView() {
                   <tr>
                     <th>Hospital</th>
                     <th>Name</th>
+                    <th>Centre</th>
                     <th>Submissions</th>
                     <th>Accepted</th>
                     <th>Rejected</th>
@@ -39,6 +40,7 @@ export function HospitalsView() {
                         <Link to={`/hospitals/${encodeURIComponent(h.id)}`}>{h.id}</Link>
                       </td>
                       <td>{h.name}</td>
+                      <td>{h.centre ?? "—"}</td>
                       <td>{h.submissions}</td>
                       <td>{h.accepted}</td>
                       <td>{h.rejected}</td>
@@ -60,8 +62,13 @@ function AddHospital() {
   const client = useQueryClient();
   const [id, setId] = useState("");
   const [name, setName] = useState("");
+  const [centre, setCentre] = useState("");
+  // The centres some task's golden set holds rows of: the detector compares an update with the
+  // golden rows of its hospital's own centre, so a hospital registered with one gets that check.
+  const centres = [...new Set((useTasks().data ?? []).flatMap((t) => t.centres))].sort();
   const add = useMutation({
-    mutationFn: async () => unwrap(await api.POST("/api/v1/hospitals", { body: { id, name: name || id } })),
+    mutationFn: async () =>
+      unwrap(await api.POST("/api/v1/hospitals", { body: { id, name: name || id, centre: centre || null } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["hospitals"] }),
   });
   function submit(e: FormEvent) {
@@ -76,6 +83,17 @@ function AddHospital() {
       </label>
       <label>
         Name <input value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        Centre{" "}
+        <select value={centre} onChange={(e) => setCentre(e.target.value)}>
+          <option value="">none</option>
+          {centres.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
       </label>
       <button type="submit" disabled={add.isPending || !id}>
         Add

@@ -16,18 +16,18 @@ router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
 def _records(session: SessionDep, hospital_id: str | None = None) -> list[HospitalOut]:
     counts = (
         select(
-            Hospital.id, Hospital.name, Hospital.created_at, func.count(Submission.id),
+            Hospital.id, Hospital.name, Hospital.centre, Hospital.created_at, func.count(Submission.id),
             func.sum(case((Submission.verdict == Verdict.ACCEPTED, 1), else_=0)),
             func.sum(case((Submission.verdict == Verdict.REJECTED, 1), else_=0)),
         )
         .outerjoin(Submission, Submission.hospital_id == Hospital.id)
-        .group_by(Hospital.id, Hospital.name, Hospital.created_at)
+        .group_by(Hospital.id, Hospital.name, Hospital.centre, Hospital.created_at)
         .order_by(Hospital.id)
     )
     if hospital_id is not None:
         counts = counts.where(Hospital.id == hospital_id)
-    return [HospitalOut(id=i, name=n, created_at=c, submissions=s, accepted=a or 0, rejected=r or 0)
-            for i, n, c, s, a, r in session.execute(counts)]
+    return [HospitalOut(id=i, name=n, centre=centre, created_at=c, submissions=s, accepted=a or 0, rejected=r or 0)
+            for i, n, centre, c, s, a, r in session.execute(counts)]
 
 
 @router.get("", response_model=list[HospitalOut])

@@ -28,7 +28,8 @@ def list_tasks(_: PrincipalDep, session: SessionDep) -> list[TaskOut]:
         rounds = sorted(session.scalars(select(GlobalModel.round).where(GlobalModel.task == task.name)))
         out.append(TaskOut(name=task.name, description=task.description, features=list(task.feature_names),
                            tensors=[{"name": t.name, "shape": list(t.shape)} for t in task.schema.tensors],
-                           golden_rows=len(task.golden), rounds=rounds))
+                           golden_rows=len(task.golden),
+                           centres=sorted({str(c) for c in task.golden_centre}), rounds=rounds))
     return out
 
 

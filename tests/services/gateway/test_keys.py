@@ -63,6 +63,13 @@ def test_an_admin_registers_a_hospital_with_its_data_centre_and_an_unknown_centr
 
     assert refused.status_code == 422 and "unknown centre 'Atlantis'" in refused.text and "Switzerland" in refused.text
     assert created.status_code == 201, created.text
+    assert created.json()["centre"] == "Switzerland"
     with session_scope() as session:
         row = session.get(Hospital, hospital_id)
         assert row is not None and row.centre == "Switzerland"
+
+
+def test_tasks_name_the_centres_a_hospital_may_be_registered_with(gateway, operator_headers):
+    tasks = {t["name"]: t for t in httpx.get(f"{gateway}/api/v1/tasks", headers=operator_headers).json()}
+
+    assert tasks["heart-mlp"]["centres"] == ["Cleveland", "Hungary", "Switzerland", "VA Long Beach"]
