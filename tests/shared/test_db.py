@@ -30,3 +30,16 @@ def test_an_idle_pooled_connection_the_server_closed_is_replaced_before_use(monk
         pid = session.scalar(text("SELECT pg_backend_pid()"))
 
     assert pid != victim
+
+
+def test_a_read_scope_runs_outside_a_transaction_and_leaves_pooled_connections_transactional():
+    from shared.db import read_scope
+
+    with read_scope() as connection:
+        connection.execute(text("SELECT 1"))
+        autocommit = connection.connection.dbapi_connection.autocommit
+    with session_scope() as session:
+        session.execute(text("SELECT 1"))
+        afterwards = session.connection().connection.dbapi_connection.autocommit
+
+    assert (autocommit, afterwards) == (True, False)
