@@ -20,6 +20,9 @@ from fl.bench.grid import DEFENCES, NO_ATTACK, Scenario
 from fl.bench.metrics import Counts, auroc, tpr_at_fpr
 
 ROBUST = ("krum", "multikrum", "bulyan", "fedmedian", "fedtrimmedavg", "clipping")
+# The document keeps accuracies to 5 decimals, and a runs file rebuilt from it mixes such records
+# with fresh ones: "not below" and "no drop" allow a difference that small.
+PRECISION = 1e-5
 Record = dict[str, Any]
 
 
@@ -174,7 +177,7 @@ def goals(task_summary: dict[str, Any], detection: dict[str, Any], fedavg_clean_
     out.append({"goal": "without attack AURA not below FedAvg, and no honest centre's accuracy drops",
                 "value": {"pooled_gap": clean_gap, "centre_changes": drops,
                           "honest_rejections": detection.get("no_attack", {}).get("fp")},
-                "met": clean_gap >= 0.0 and all(d >= 0.0 for d in drops.values())})
+                "met": clean_gap >= -PRECISION and all(d >= -PRECISION for d in drops.values())})
     asr = aura.get("backdoor_asr", {})
     out.append({"goal": "backdoor attack success rate <= 2% (backdoor and scaling attacks)",
                 "value": {"mean": asr.get("mean"), "max": asr.get("max"),
