@@ -78,3 +78,20 @@ def test_attack_success_rate_counts_diseased_rows_the_trigger_turns_to_no_diseas
     assert attack_success_rate(backdoored, x, y) == pytest.approx(2 / 3)
     assert attack_success_rate(lambda rows: np.ones(len(rows), np.float32), x, y) == 0.0
     assert np.all(apply_trigger(x)[:, fbs] == TRIGGER["fbs"])
+
+
+def _clean(pooled: float, centre: float) -> dict[str, object]:
+    return {"no_attack": {"pooled_accuracy": pooled, "centres": {"hungary": centre}}}
+
+
+def test_no_drop_goal_allows_the_five_decimals_records_keep_but_not_a_real_drop():
+    from fl.bench.summary import goals
+
+    def met(aura: tuple[float, float]) -> bool:
+        summary = {"fedavg": _clean(0.70000, 0.60000), "aura": _clean(*aura)}
+        found = [g for g in goals(summary, {}, {}, []) if g["goal"].startswith("without attack")]
+        return bool(found[0]["met"])
+
+    assert met((0.6999996, 0.6000004))  # rounding of a record rebuilt from the document
+    assert not met((0.6960630, 0.60000))  # one pooled test row fewer right
+    assert not met((0.70000, 0.5887640))  # one Hungary test row fewer right
