@@ -63,10 +63,7 @@ def _engine(url: str, durable: bool) -> Engine:
     # A small pool because each worker process needs one connection at a time (prefetch 1, one
     # task at a time). Connections are pinged only after sitting idle (see _ping_if_idle).
     connect_args = {} if durable else {"options": "-c synchronous_commit=off"}
-    engine = create_engine(url, pool_size=5, max_overflow=5, connect_args=connect_args)
-    event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_if_idle)
-    return engine
+    return ping_when_idle(create_engine(url, pool_size=5, max_overflow=5, connect_args=connect_args))
 
 
 # A pooled connection that sat idle this long is pinged before use: PostgreSQL may have been
@@ -75,6 +72,13 @@ def _engine(url: str, durable: bool) -> Engine:
 # update. A connection that dies mid-burst fails its statement instead, SQLAlchemy then discards
 # the pool, and the stage's task retries on OperationalError.
 PING_AFTER_IDLE_S = 10.0
+
+
+def ping_when_idle(engine: Engine) -> Engine:
+    """Make the engine's pool ping a connection that sat idle PING_AFTER_IDLE_S before handing it out."""
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def _note_checkin(_dbapi_connection: Any, record: Any) -> None:

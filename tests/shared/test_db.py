@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from shared.db import session_scope
 
@@ -16,18 +16,22 @@ def test_a_non_durable_session_turns_synchronous_commit_off_and_a_default_one_ke
     assert (relaxed, durable) == ("off", "on")
 
 
-def test_an_idle_pooled_connection_the_server_closed_is_replaced_before_use(monkeypatch):
+def test_an_idle_pooled_connection_the_server_closed_is_replaced_before_use(database, monkeypatch):
     import shared.db
 
+    # A pool of one connection of its own, so the dead connection is the one checked out next and
+    # the process's shared pools are left alone.
+    engine = shared.db.ping_when_idle(create_engine(database, pool_size=1, max_overflow=0))
+    with engine.connect() as connection:
+        victim = connection.scalar(text("SELECT pg_backend_pid()"))
+    # Back in the pool; the server now ends it, as a restart or an idle timeout would.
     with session_scope() as session:
-        victim = session.scalar(text("SELECT pg_backend_pid()"))
-    # The connection is back in the pool; the server now ends it, as a restart or an idle timeout would.
-    with session_scope(durable=False) as session:
         session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
     monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_S", 0.0)
 
-    with session_scope() as session:
-        pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with engine.connect() as connection:
+        pid = connection.scalar(text("SELECT pg_backend_pid()"))
+    engine.dispose()
 
     assert pid != victim
 
