@@ -41,11 +41,13 @@ def _start_worker(broker_url: str):  # type: ignore[no-untyped-def]
                          log=DATA_DIR / "reliability-worker.log")
 
 
-def _record_updates(new_hospital, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _record_updates(new_hospital, round_: int, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+    # A fresh round: in round 1 every earlier test's updates would be these updates' peers, and
+    # the stages' time (and so this test's) would grow with the suite.
     ids = []
     for i in range(n):
         hospital = new_hospital()
-        submission, _ = record(Upload(hospital.id, "heart-mlp", 1, [perturbed_update(seed=100 + i)]))
+        submission, _ = record(Upload(hospital.id, "heart-mlp", round_, [perturbed_update(seed=100 + i)]))
         ids.append(submission.id)
     return ids
 
@@ -72,9 +74,10 @@ def _assert_exactly_once(ids: list[str]) -> None:
         assert verify(session).ok
 
 
-def test_chain_delivered_three_times_gives_one_verdict_and_one_ledger_entry(private_broker, new_hospital):
+def test_chain_delivered_three_times_gives_one_verdict_and_one_ledger_entry(private_broker, new_hospital,
+                                                                            new_round):
     url, app = private_broker
-    [submission_id] = _record_updates(new_hospital, 1)
+    [submission_id] = _record_updates(new_hospital, new_round(), 1)
     worker = _start_worker(url)
     try:
         for _ in range(2):  # two copies in flight at once
@@ -89,9 +92,9 @@ def test_chain_delivered_three_times_gives_one_verdict_and_one_ledger_entry(priv
     _assert_exactly_once([submission_id])
 
 
-def test_worker_killed_mid_chain_still_gives_one_verdict_and_entry_each(private_broker, new_hospital):
+def test_worker_killed_mid_chain_still_gives_one_verdict_and_entry_each(private_broker, new_hospital, new_round):
     url, app = private_broker
-    ids = _record_updates(new_hospital, 8)
+    ids = _record_updates(new_hospital, new_round(), 8)
     worker = _start_worker(url)
     for submission_id in ids:
         vetting_chain(submission_id, on=app).apply_async()
