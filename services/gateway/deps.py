@@ -17,4 +17,7 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent. FastAPI's default ends a yield
+# dependency after the response, so a client could be told 201 before the row committed (and read
+# nothing back), or be told success by a request whose commit then failed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
