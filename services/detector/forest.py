@@ -55,7 +55,7 @@ class Forest:
     norm: float  # the average path length of a sample of max_samples_, which scores are relative to
 
 
-def _flatten_trees(model: IsolationForest) -> dict[str, Any]:
+def _stacked(model: IsolationForest, history_scores: list[float]) -> Forest:
     left, right, feature, threshold, leaf_depth, roots = [], [], [], [], [], []
     offset = 0
     for tree, features, lengths, corrections in zip(
@@ -71,17 +71,18 @@ def _flatten_trees(model: IsolationForest) -> dict[str, Any]:
         threshold.append(t.threshold)
         leaf_depth.append(lengths + corrections - 1.0)
         offset += t.node_count
-    return {"roots": np.asarray(roots, dtype=np.intp), "left": np.concatenate(left).astype(np.intp),
-            "right": np.concatenate(right).astype(np.intp), "feature": np.concatenate(feature).astype(np.intp),
-            "threshold": np.concatenate(threshold), "leaf_depth": np.concatenate(leaf_depth),
-            "norm": float(len(model.estimators_) * _average_path_length([model.max_samples_])[0])}
+    return Forest(model, history_scores, roots=np.asarray(roots, dtype=np.intp),
+                  left=np.concatenate(left).astype(np.intp), right=np.concatenate(right).astype(np.intp),
+                  feature=np.concatenate(feature).astype(np.intp), threshold=np.concatenate(threshold),
+                  leaf_depth=np.concatenate(leaf_depth),
+                  norm=float(len(model.estimators_) * _average_path_length([model.max_samples_])[0]))
 
 
 def fit_forest(history: Sequence[Sequence[float]]) -> Forest:
     """An Isolation Forest over accepted history, with the history's own anomaly scores."""
     model = IsolationForest(n_estimators=100, random_state=0).fit(np.asarray(history))
     scores = sorted((-model.score_samples(np.asarray(history))).tolist())
-    return Forest(model, scores, **_flatten_trees(model))
+    return _stacked(model, scores)
 
 
 def anomaly(forest: Forest, row: Sequence[float]) -> float:
@@ -96,10 +97,11 @@ def anomaly(forest: Forest, row: Sequence[float]) -> float:
     x = np.asarray(row, dtype=np.float32).astype(np.float64)
     node = forest.roots
     while True:
-        inner = forest.left[node] != -1
+        left = forest.left[node]
+        inner = left != -1
         if not inner.any():
             break
-        step = np.where(x[forest.feature[node]] <= forest.threshold[node], forest.left[node], forest.right[node])
+        step = np.where(x[forest.feature[node]] <= forest.threshold[node], left, forest.right[node])
         node = np.where(inner, step, node)
     # Summed tree by tree, in order (accumulate is sequential; a pairwise sum could differ in the
     # last bit, and a verdict at a threshold must not depend on how it was computed).

@@ -90,6 +90,11 @@ class ModelTask:
         """The centre each golden row comes from (a hospital's own rows are those of its centre)."""
         return np.asarray(self.load_data().golden_centre)
 
+    @cached_property
+    def centres(self) -> list[str]:
+        """The centres the golden set holds rows of, sorted (what a hospital's centre may name)."""
+        return sorted({str(c) for c in self.golden_centre})
+
     @property
     def probe_x(self) -> NDArray[np.float32]:
         """Rows whose predictions the fingerprint explains (fixed: first PROBE_SIZE of a fixed shuffle)."""
@@ -129,7 +134,7 @@ TASKS: dict[str, ModelTask] = {
 @lru_cache(maxsize=1)
 def known_centres() -> tuple[str, ...]:
     """Every centre some task's golden set holds rows of (what a hospital's `centre` may name)."""
-    return tuple(sorted({str(c) for task in TASKS.values() for c in task.golden_centre}))
+    return tuple(sorted({c for task in TASKS.values() for c in task.centres}))
 
 
 def get_task(name: str) -> ModelTask:

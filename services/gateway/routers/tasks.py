@@ -29,7 +29,7 @@ def list_tasks(_: PrincipalDep, session: SessionDep) -> list[TaskOut]:
         out.append(TaskOut(name=task.name, description=task.description, features=list(task.feature_names),
                            tensors=[{"name": t.name, "shape": list(t.shape)} for t in task.schema.tensors],
                            golden_rows=len(task.golden),
-                           centres=sorted({str(c) for c in task.golden_centre}), rounds=rounds))
+                           centres=task.centres, rounds=rounds))
     return out
 
 
