@@ -28,6 +28,7 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,11 +44,17 @@ from services.ledger.replay import Replay
 from services.ledger.service import append, append_entry, verdict_entry
 from services.ledger.store import APPEND_LOCK_KEY, consistency, inclusion
 from shared.db import migrate
+from shared.evidence import evidence_digest
 from shared.models import Decision, Evaluation, Fingerprint, Hospital, Status, Submission, utcnow
 from shared.settings import get_settings
 
 BLOCK = 250  # appends and raw inserts alternate in blocks of this many
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+
+
+_EVALUATION = SimpleNamespace(update_metrics={"loss": 0.41, "auc": 0.83}, global_metrics={"loss": 0.48, "auc": 0.8})
+_FINGERPRINT = SimpleNamespace(method="kernel-shap", attribution=[0.01 * k for k in range(13)],
+                               reference=[0.011 * k for k in range(13)])
 
 
 def _verdicts(engine: sa.Engine, count: int) -> list[str]:
@@ -61,20 +68,23 @@ def _verdicts(engine: sa.Engine, count: int) -> list[str]:
             "file_sha256": hashlib.sha256(sid.encode()).hexdigest(), "tensor_sha256": hashlib.sha256(sid.encode())
             .hexdigest(), "status": Status.DECIDED, "verdict": "accepted", "attempts": 1, "created_at": now,
             "updated_at": now, "decided_at": now} for i, sid in enumerate(ids)])
-        conn.execute(sa.insert(Evaluation), [{"submission_id": sid, "update_metrics": {"loss": 0.41, "auc": 0.83},
-                                              "global_metrics": {"loss": 0.48, "auc": 0.8}, "created_at": now}
+        conn.execute(sa.insert(Evaluation), [{"submission_id": sid, "update_metrics": _EVALUATION.update_metrics,
+                                              "global_metrics": _EVALUATION.global_metrics, "created_at": now}
                                              for sid in ids])
         conn.execute(sa.insert(Fingerprint), [{
-            "submission_id": sid, "method": "kernel-shap", "features": [f"f{k}" for k in range(13)],
-            "attribution": [0.01 * k for k in range(13)], "attribution_abs": [0.01 * k for k in range(13)],
-            "reference": [0.011 * k for k in range(13)], "peer_reference": None, "created_at": now} for sid in ids])
+            "submission_id": sid, "method": _FINGERPRINT.method, "features": [f"f{k}" for k in range(13)],
+            "attribution": _FINGERPRINT.attribution, "attribution_abs": _FINGERPRINT.attribution,
+            "reference": _FINGERPRINT.reference, "peer_reference": None, "created_at": now} for sid in ids])
         conn.execute(sa.insert(Decision), [{
             "submission_id": sid, "verdict": "accepted", "score": 0.12 + i % 10 / 100, "threshold": 0.5,
             "reasons": [{"signal": "update_norm", "severity": 0.31, "value": 1.2, "reference": 1.0,
                          "text": "update norm 1.2x the round median"},
                         {"signal": "golden_loss", "severity": 0.12, "value": 0.41, "reference": 0.48,
                          "text": "golden-set loss 0.41 vs global 0.48"}],
-            "features": {"norm_ratio": 1.2}, "created_at": now} for i, sid in enumerate(ids)])
+            "features": {"norm_ratio": 1.2}, "created_at": now,
+            # as the detector records it: the digest of the evaluation and fingerprint above
+            "evidence_sha256": evidence_digest(_EVALUATION, _FINGERPRINT, {"norm_ratio": 1.2})}
+            for i, sid in enumerate(ids)])
     return ids
 
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from services.ledger.entry import canonical_json
 from services.ledger.replay import Replay
+from shared.evidence import canonical_json
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SYNTHETIC_HOSPITAL = "bench-synthetic"

@@ -172,6 +172,9 @@ class Decision(Base):
     threshold: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[Any]]
     features: Mapped[dict[str, Any]]
+    # shared.evidence.evidence_digest of what the detector decided on; NULL where the verdict
+    # rests on no completed evidence (the sweeper's `error`): the ledger then digests the rows.
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -20,6 +20,7 @@ from services.detector import features as feat
 from services.detector.calibration import honest_scale
 from services.detector.forest import Forest, fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
+from shared.evidence import evidence_digest
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
 from shared.stage import advance, load_submission, reached
@@ -92,8 +93,9 @@ def _forest_for(session: Session, submission: Submission, rounds: list[int]) -> 
     return _forests[key]
 
 
-def build_inputs(session: Session, submission: Submission, rounds: list[int]) -> feat.Inputs:
-    """Load every piece of evidence the features need from the database and blob store."""
+def build_inputs(session: Session, submission: Submission, rounds: list[int]) \
+        -> tuple[feat.Inputs, Evaluation, Fingerprint]:
+    """Load every piece of evidence the features need from the database and blob store (and the rows it came from)."""
     evidence = session.execute(
         select(Evaluation, Fingerprint).join(Fingerprint, Fingerprint.submission_id == Evaluation.submission_id)
         .where(Evaluation.submission_id == submission.id)).first()
@@ -114,7 +116,7 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) ->
         attribution=fingerprint.attribution,
         attribution_global=fingerprint.reference,
         honest_scale=honest_scale(submission.task),
-    )
+    ), evaluation, fingerprint
 
 
 def detect(session: Session, submission_id: str) -> None:
@@ -123,14 +125,16 @@ def detect(session: Session, submission_id: str) -> None:
     if not reached(submission, Status.DECIDED):
         settings = get_settings()
         rounds = federation_rounds(session, submission.task, submission.round)
-        features = feat.compute(build_inputs(session, submission, rounds))
+        inputs, evaluation, fingerprint = build_inputs(session, submission, rounds)
+        features = feat.compute(inputs)
         reasons = rule_reasons(features)
         forest = _forest_for(session, submission, rounds) if rounds else None
         if forest is not None:
             reasons.append(forest_reason(forest, forest_vector(features)))
         verdict, score, ranked = decide(reasons, settings.detector_threshold)
         session.add(Decision(submission_id=submission.id, verdict=verdict, score=score,
-                             threshold=settings.detector_threshold, reasons=ranked, features=features))
+                             threshold=settings.detector_threshold, reasons=ranked, features=features,
+                             evidence_sha256=evidence_digest(evaluation, fingerprint, features)))
         submission.verdict = verdict
         submission.decided_at = utcnow()
     advance(submission, Status.DECIDED)

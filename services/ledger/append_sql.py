@@ -1,7 +1,7 @@
 """The SQL of one append, in as few round trips as the database allows.
 
 On PostgreSQL an append is two statements: one call takes the advisory lock and reads the log's
-state (for the ledger stage, also the submission and verdict rows the entry encodes), and one
+state (for the ledger stage, also the submission and decision rows the entry encodes), and one
 statement writes the entry, its Merkle nodes and (for the stage) the submission's new status.
 SQLite has neither the functions nor data-modifying CTEs, and needs no lock: BEGIN IMMEDIATE
 serialises writers.
@@ -48,38 +48,14 @@ class SubmissionRow(NamedTuple):
 
 
 class DecisionRow(NamedTuple):
-    """The decision fields an entry encodes."""
+    """The decision fields an entry encodes, with the digest of its evidence (None: not taken at decision time)."""
 
     verdict: str
     score: float
     threshold: float
     reasons: list[Any]
-    features: dict[str, Any]
     created_at: datetime
-
-
-class EvaluationRow(NamedTuple):
-    """The evaluation fields the evidence digest covers."""
-
-    update_metrics: dict[str, Any]
-    global_metrics: dict[str, Any]
-
-
-class FingerprintRow(NamedTuple):
-    """The fingerprint fields the evidence digest covers."""
-
-    method: str
-    attribution: list[Any]
-    reference: list[Any]
-
-
-@dataclass(frozen=True)
-class VerdictRows:
-    """A submission's verdict as the earlier stages wrote it."""
-
-    decision: DecisionRow
-    evaluation: EvaluationRow | None
-    fingerprint: FingerprintRow | None
+    evidence_sha256: str | None
 
 
 _entries, _nodes, _checkpoints = (cast(Table, m.__table__) for m in (LedgerEntry, LedgerNode, LedgerCheckpoint))
@@ -96,7 +72,7 @@ _SQLITE_STATE = select(
 )
 # PostgreSQL statements in the driver's own parameter style: they run on the DBAPI cursor (_run).
 _LOCK_AND_STATE = "SELECT * FROM aura_ledger_append_state(%(key)s, %(submission_id)s)"  # migration 0003
-_LOCK_STATE_AND_VERDICT = "SELECT * FROM aura_ledger_append_verdict_state(%(key)s, %(submission_id)s)"  # 0004
+_LOCK_STATE_AND_DECISION = "SELECT * FROM aura_ledger_append_decision_state(%(key)s, %(submission_id)s)"  # 0007
 _INSERT_ENTRY = """
     WITH entry AS (
         INSERT INTO ledger_entries (seq, submission_id, entry, leaf_hash, chain_hash, created_at)
@@ -156,14 +132,9 @@ def lock_and_read_state(connection: Connection, submission_id: str) -> LogState:
     return _log_state(tuple(connection.execute(_SQLITE_STATE, {"submission_id": submission_id}).one()))
 
 
-def _verdict_rows(fields: Sequence[Any]) -> VerdictRows | None:
-    (decided, verdict, score, threshold, reasons, features, decided_at, evaluated, update_metrics, global_metrics,
-     fingerprinted, method, attribution, reference) = fields
-    if not decided:
-        return None
-    return VerdictRows(DecisionRow(verdict, score, threshold, reasons, features, decided_at),
-                       EvaluationRow(update_metrics, global_metrics) if evaluated else None,
-                       FingerprintRow(method, attribution, reference) if fingerprinted else None)
+def _decision_row(fields: Sequence[Any]) -> DecisionRow | None:
+    decided, *values = fields
+    return DecisionRow(*values) if decided else None
 
 
 def _submission_row(submission_id: str, fields: Sequence[Any]) -> SubmissionRow | None:
@@ -171,11 +142,11 @@ def _submission_row(submission_id: str, fields: Sequence[Any]) -> SubmissionRow 
     return SubmissionRow(submission_id, *values) if found else None
 
 
-def lock_and_read_verdict(connection: Connection, submission_id: str) \
-        -> tuple[LogState, SubmissionRow | None, VerdictRows | None]:
-    """Take the append lock, read the log's state, the submission and its verdict rows (PostgreSQL, one round trip)."""
-    row = _one(connection, _LOCK_STATE_AND_VERDICT, submission_id)
-    return _log_state(row[:5]), _submission_row(submission_id, row[5:13]), _verdict_rows(row[13:])
+def lock_and_read_decision(connection: Connection, submission_id: str) \
+        -> tuple[LogState, SubmissionRow | None, DecisionRow | None]:
+    """Take the append lock, read the log's state, the submission and its decision (PostgreSQL, one round trip)."""
+    row = _one(connection, _LOCK_STATE_AND_DECISION, submission_id)
+    return _log_state(row[:5]), _submission_row(submission_id, row[5:13]), _decision_row(row[13:])
 
 
 def _node_arrays(nodes: list[StoredNode]) -> dict[str, list[Any]]:

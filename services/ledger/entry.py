@@ -1,34 +1,19 @@
 """Canonical ledger entry bytes (format version 1): what the Merkle leaf and hash chain cover.
 
-Version 1 is UTF-8 JSON with sorted keys, no insignificant white space and ASCII-only escapes
-(``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``). Floats are
-rounded to 6 decimals before encoding, so the bytes do not depend on the last bits of a score.
+Version 1 is `shared.evidence.canonical_json`: UTF-8 JSON with sorted keys, no insignificant
+white space and ASCII-only escapes, floats rounded to 6 decimals.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.evidence import canonical_json
+
 FORMAT_VERSION = 1
 ZERO_HASH = bytes(32)
-
-
-def canonical_json(obj: Any) -> bytes:
-    """The canonical encoding used for entries and evidence digests."""
-    return json.dumps(_round_floats(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def _round_floats(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return round(obj, 6)
-    if isinstance(obj, dict):
-        return {k: _round_floats(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_round_floats(v) for v in obj]
-    return obj
 
 
 # Structural types: the stage reads these fields in one row on PostgreSQL, the ORM loads rows elsewhere.
@@ -65,46 +50,11 @@ class DecisionFields(Protocol):
     @property
     def reasons(self) -> list[Any]: ...
     @property
-    def features(self) -> dict[str, Any]: ...
-    @property
     def created_at(self) -> datetime: ...
-
-
-class EvaluationFields(Protocol):
-    """What the evidence digest takes from the evaluation row."""
-
-    @property
-    def update_metrics(self) -> dict[str, Any]: ...
-    @property
-    def global_metrics(self) -> dict[str, Any]: ...
-
-
-class FingerprintFields(Protocol):
-    """What the evidence digest takes from the fingerprint row."""
-
-    @property
-    def method(self) -> str: ...
-    @property
-    def attribution(self) -> list[Any]: ...
-    @property
-    def reference(self) -> list[Any]: ...
 
 
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
-
-
-def evidence_digest(evaluation: EvaluationFields | None, fingerprint: FingerprintFields | None,
-                    decision: DecisionFields) -> str:
-    """SHA-256 over the evidence a verdict rests on (metrics, fingerprint, features)."""
-    evidence = {
-        "metrics": None if evaluation is None else
-        {"update": evaluation.update_metrics, "global": evaluation.global_metrics},
-        "fingerprint": None if fingerprint is None else
-        {"method": fingerprint.method, "attribution": fingerprint.attribution, "reference": fingerprint.reference},
-        "features": decision.features,
-    }
-    return hashlib.sha256(canonical_json(evidence)).hexdigest()
 
 
 def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence_sha256: str) -> bytes:

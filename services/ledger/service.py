@@ -14,17 +14,18 @@ from sqlalchemy.orm.util import identity_key
 
 from services.ledger.append_sql import (
     LogState,
+    lock_and_read_decision,
     lock_and_read_state,
-    lock_and_read_verdict,
     write_entry,
     write_recorded_entry,
 )
 from services.ledger.audit import VerifyReport, verify
 from services.ledger.checkpoints import checkpoint_due, publish_locked
-from services.ledger.entry import chain_hash, entry_bytes, evidence_digest, leaf_hash
+from services.ledger.entry import chain_hash, entry_bytes, leaf_hash
 from services.ledger.keys import LogConfig, log_config
 from services.ledger.merkle import StoredNode, perfect_nodes_to_store
 from services.ledger.store import APPEND_LOCK_KEY, MissingNode, fetch_nodes, lock_for_append
+from shared.evidence import evidence_digest
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, utcnow
 from shared.stage import advance, load_submission
 
@@ -45,7 +46,8 @@ class Appended:
     uncovered: bool = False  # no checkpoint covers the new entry yet: one is due within every_s
 
 
-_EVIDENCE = (select(Decision, Evaluation, Fingerprint)
+_EVIDENCE = (select(Evaluation, Fingerprint)
+             .select_from(Decision)
              .outerjoin(Evaluation, Evaluation.submission_id == Decision.submission_id)
              .outerjoin(Fingerprint, Fingerprint.submission_id == Decision.submission_id)
              .where(Decision.submission_id == bindparam("submission_id")))
@@ -86,13 +88,20 @@ def _nodes_to_store(connection: Connection, index: int, leaf: bytes, known: dict
     return perfect_nodes_to_store(index, leaf, get)
 
 
+def _digest(session: Session, submission_id: str, recorded: str | None) -> str:
+    """The decision's evidence digest: the one the detector recorded, else one taken from the evidence rows."""
+    if recorded is not None:
+        return recorded
+    evaluation, fingerprint = session.execute(_EVIDENCE, {"submission_id": submission_id}).one()
+    return evidence_digest(evaluation, fingerprint, session.get_one(Decision, submission_id).features)
+
+
 def verdict_entry(session: Session, submission: Submission) -> bytes:
     """The canonical entry bytes of the submission's verdict, from the rows the earlier stages wrote."""
-    evidence = session.execute(_EVIDENCE, {"submission_id": submission.id}).one_or_none()
-    if evidence is None:
+    decision = session.get(Decision, submission.id)
+    if decision is None:
         raise LookupError(f"submission {submission.id} has no verdict to record")
-    decision, evaluation, fingerprint = evidence
-    return entry_bytes(submission, decision, evidence_digest(evaluation, fingerprint, decision))
+    return entry_bytes(submission, decision, _digest(session, submission.id, decision.evidence_sha256))
 
 
 def _add(session: Session, state: LogState, submission_id: str, entry: bytes, *, config: LogConfig,
@@ -143,21 +152,21 @@ def append(session: Session, submission_id: str, *, config: LogConfig | None = N
             submission.recorded_at = utcnow()
         advance(submission, Status.RECORDED)
         return appended
-    # PostgreSQL: one call locks and reads the log, the submission and its verdict, one statement
-    # writes the entry, its nodes and the submission's status: two statements in all, no ORM
-    # load. The entry is encoded under the lock; that takes ~0.07 ms, less than the round trip
-    # a separate read before the lock would cost.
-    state, row, verdict = lock_and_read_verdict(session.connection(), submission_id)
+    # PostgreSQL: one call locks and reads the log, the submission and its decision, one
+    # statement writes the entry, its nodes and the submission's status: two statements in all,
+    # no ORM load (but for a decision without its evidence digest). The entry is encoded under
+    # the lock; that takes ~0.04 ms, less than the round trip a separate read before the lock
+    # would cost.
+    state, row, decision = lock_and_read_decision(session.connection(), submission_id)
     if row is None:
         raise LookupError(f"submission {submission_id} not found")
     if state.existing is not None:
         # A redelivered message (rare): the entry is in; the ORM makes sure the status says so.
         advance(load_submission(session, submission_id), Status.RECORDED)
         return Appended(index=state.existing, created=False)
-    if verdict is None:
+    if decision is None:
         raise LookupError(f"submission {submission_id} has no verdict to record")
-    entry = entry_bytes(row, verdict.decision,
-                        evidence_digest(verdict.evaluation, verdict.fingerprint, verdict.decision))
+    entry = entry_bytes(row, decision, _digest(session, submission_id, decision.evidence_sha256))
     now = utcnow()
     appended = _add(session, state, submission_id, entry, config=config, now=now, write=write_recorded_entry)
     _learn_recorded(session, submission_id, now)

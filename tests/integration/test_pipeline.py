@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import json
 
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shared.evidence import evidence_digest
+from shared.models import Decision, Evaluation, Fingerprint
 from tests.support import perturbed_update, submit, trained_update, wait_recorded
 
 
@@ -21,6 +27,22 @@ def test_honest_update_is_accepted_and_recorded_in_the_ledger(gateway, worker, n
     assert len(body["fingerprint"]["attribution"]) == 13
     verify = httpx.post(f"{gateway}/api/v1/ledger/verify", headers=operator_headers).json()
     assert verify["ok"] and verify["size"] >= 1
+
+
+def test_the_ledger_entry_commits_to_the_evidence_the_detector_decided_on(gateway, worker, database, new_hospital,
+                                                                          new_round, operator_headers):
+    response = submit(gateway, new_hospital().headers, trained_update(centre="Hungary", seed=5), round_=new_round())
+    sid = wait_recorded(gateway, operator_headers, response.json()["id"])["id"]
+    receipt = httpx.get(f"{gateway}/api/v1/submissions/{sid}/receipt", headers=operator_headers).json()
+
+    engine = sa.create_engine(database)
+    with Session(engine) as session:
+        decision = session.get_one(Decision, sid)
+        from_rows = evidence_digest(session.get(Evaluation, sid), session.get(Fingerprint, sid), decision.features)
+    engine.dispose()
+    # The detector digested its in-memory evidence; the stored rows (read back through JSONB) give the same.
+    assert decision.evidence_sha256 == from_rows
+    assert json.loads(receipt["entry"])["evidence_sha256"] == from_rows
 
 
 def test_hugely_scaled_update_is_rejected_with_a_norm_reason(gateway, worker, new_hospital, new_round,

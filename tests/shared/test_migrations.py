@@ -37,7 +37,7 @@ def _functions(url: str) -> set[str]:
     return names
 
 
-def test_the_ledger_append_function_of_0004_downgrades_and_upgrades_again(database):
+def test_the_ledger_append_functions_downgrade_and_upgrade_again(database):
     url = create_database(database, "aura_migrations")
     try:
         migrate(url)
@@ -47,7 +47,29 @@ def test_the_ledger_append_function_of_0004_downgrades_and_upgrades_again(databa
 
         assert "aura_ledger_append_verdict_state" not in after_downgrade
         assert "aura_ledger_append_state" in after_downgrade
-        assert "aura_ledger_append_verdict_state" in _functions(url)
+        assert "aura_ledger_append_decision_state" in _functions(url)
+    finally:
+        drop_database(database, url)
+
+
+def test_0007_swaps_the_stage_read_for_one_without_the_evidence_and_back(database):
+    url = create_database(database, "aura_migrations")
+    try:
+        migrate(url)
+        upgraded = _functions(url)
+        command.downgrade(alembic_config(url), "0006")
+        downgraded = _functions(url)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            columns = set(conn.scalars(text("SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_name = 'decisions'")))
+        engine.dispose()
+
+        assert "aura_ledger_append_decision_state" in upgraded
+        assert "aura_ledger_append_verdict_state" not in upgraded
+        assert "aura_ledger_append_verdict_state" in downgraded
+        assert "aura_ledger_append_decision_state" not in downgraded
+        assert "evidence_sha256" not in columns
     finally:
         drop_database(database, url)
 

@@ -12,11 +12,16 @@ from sqlalchemy.orm import Session
 
 from services.ledger.keys import LogConfig
 from services.ledger.service import Appended, append
+from shared.evidence import evidence_digest
 from shared.models import Decision, Evaluation, Fingerprint, Hospital, Status, Submission, utcnow
 
 
-def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> list[str]:
-    """Insert `count` decided submissions with verdicts for one (new or existing) hospital; return their ids."""
+def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None, *, digests: bool = True) -> list[str]:
+    """Insert `count` decided submissions with verdicts for one (new or existing) hospital; return their ids.
+
+    With `digests`, each decision carries its evidence digest as the detector records it (over no
+    evaluation or fingerprint rows); without, the ledger digests the evidence rows itself.
+    """
     hospital = hospital or f"h-{uuid.uuid4().hex[:8]}"
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(count)]
@@ -33,7 +38,9 @@ def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None) -> 
             "submission_id": sid, "verdict": "accepted" if i % 3 else "rejected", "score": 0.1 + (i % 7) / 10,
             "threshold": 0.5, "reasons": [{"signal": "update_norm", "severity": 0.2, "value": 1.0, "reference": 1.0,
                                            "text": f"update norm {1 + i % 5}x the round median"}],
-            "features": {"norm": float(i)}, "created_at": now} for i, sid in enumerate(ids)])
+            "features": {"norm": float(i)}, "created_at": now,
+            "evidence_sha256": evidence_digest(None, None, {"norm": float(i)}) if digests else None}
+            for i, sid in enumerate(ids)])
     return ids
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg2.extensions
@@ -15,7 +16,8 @@ from services.ledger.keys import LogConfig
 from services.ledger.merkle import StoredNode
 from services.ledger.service import append, append_entry, verdict_entry
 from shared.db import get_engine, migrate
-from shared.models import LedgerEntry, Status, Submission, utcnow
+from shared.evidence import evidence_digest
+from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Status, Submission, utcnow
 from tests.services.ledger.rows import add_evidence, add_verdicts, append_all
 
 
@@ -25,14 +27,41 @@ def _stored_entries(engine: sa.Engine) -> list[bytes]:
 
 
 def test_the_stage_stores_the_entry_the_orm_rows_encode_to(engine, log):
-    ids = add_verdicts(engine, 4)
-    add_evidence(engine, ids[:2])  # two with evaluation and fingerprint, two with the decision only
+    ids = add_verdicts(engine, 2) + add_verdicts(engine, 4, digests=False)
+    add_evidence(engine, ids[2:4])  # without a recorded digest: two with evidence rows, two with none
 
     append_all(engine, ids, log)
 
     with Session(engine) as session:
         expected = [verdict_entry(session, session.get_one(Submission, sid)) for sid in ids]
     assert _stored_entries(engine) == expected
+
+
+def _entry_digests(engine: sa.Engine) -> list[str]:
+    return [json.loads(entry)["evidence_sha256"] for entry in _stored_entries(engine)]
+
+
+def test_the_entry_carries_the_digest_the_detector_recorded_not_one_of_the_rows_now(engine, log):
+    sid = add_verdicts(engine, 1)[0]
+    add_evidence(engine, [sid])  # evidence rows that differ from what the recorded digest covers
+    with engine.begin() as conn:
+        recorded = conn.scalar(sa.select(Decision.evidence_sha256).where(Decision.submission_id == sid))
+
+    append_all(engine, [sid], log)
+
+    assert _entry_digests(engine) == [recorded]
+
+
+def test_a_decision_without_a_digest_gets_the_digest_of_its_evidence_rows(engine, log):
+    with_rows, without = add_verdicts(engine, 2, digests=False)
+    add_evidence(engine, [with_rows])
+
+    append_all(engine, [with_rows, without], log)
+
+    with Session(engine) as session:
+        expected = [evidence_digest(session.get(Evaluation, sid), session.get(Fingerprint, sid),
+                                    session.get_one(Decision, sid).features) for sid in (with_rows, without)]
+    assert _entry_digests(engine) == expected and expected[0] != expected[1]
 
 
 def test_the_stage_marks_the_submission_recorded_and_a_copy_the_session_holds_learns_it(engine, log):
@@ -67,7 +96,7 @@ def test_the_stage_sends_two_statements_given_the_submission_id(ledger_db, log):
         append(session, ids[2], config=log)
     engine.dispose()
 
-    assert len(statements) == 2, statements  # lock + state + submission + verdict; entry + nodes + status
+    assert len(statements) == 2, statements  # lock + state + submission + decision; entry + nodes + status
 
 
 def test_an_entry_already_in_the_log_is_not_appended_again_and_its_submission_is_marked_recorded(engine, log):
