@@ -9,7 +9,8 @@ serialises writers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -87,6 +88,9 @@ _WRITE = _INSERT_ENTRY + _INSERT_NODES
 _WRITE_AND_MARK_RECORDED = (_INSERT_ENTRY + ", nodes AS (" + _INSERT_NODES + ")"
                             "UPDATE submissions SET status = %(status)s, recorded_at = %(created_at)s, "
                             "updated_at = %(created_at)s WHERE id = %(submission_id)s")
+# A folded transaction's first statement opens it and its last commits it (simple query
+# protocol: one round trip runs them all, and stops at the first error).
+_BEGIN, _COMMIT = "BEGIN; ", "; COMMIT"
 
 
 def _run(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -110,6 +114,34 @@ def _run(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[Any,
                                   dialect=dialect) from exc
     finally:
         cursor.close()
+
+
+@contextmanager
+def folded_transaction(connection: Connection) -> Iterator[None]:
+    """Run one append's transaction on an autocommit connection, BEGIN and COMMIT sent with its statements.
+
+    psycopg2 sends its own BEGIN before a transaction's first statement and COMMIT after the
+    last, a round trip each: half of an append's four. Here the caller's first statement
+    carries the BEGIN (`begin=True`) and its last the COMMIT (`commit=True`, or `end_transaction`).
+    Anything raised inside rolls the transaction back here: an autocommit connection goes back
+    to the pool without a rollback of its own, so an open transaction must never leave this block.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if not getattr(dbapi_connection, "autocommit", False):
+        raise RuntimeError("a folded transaction needs an autocommit connection (a session not used yet)")
+    try:
+        yield
+    except BaseException:
+        try:
+            _run(connection, "ROLLBACK", {})  # after a COMMIT already sent, only a server warning
+        except Exception:
+            connection.invalidate()  # the pool must not hand out a connection in an unknown state
+        raise
+
+
+def end_transaction(connection: Connection) -> None:
+    """Commit a folded transaction whose last statement did not."""
+    _run(connection, "COMMIT", {})
 
 
 def _one(connection: Connection, function_call: str, submission_id: str) -> tuple[Any, ...]:
@@ -142,10 +174,13 @@ def _submission_row(submission_id: str, fields: Sequence[Any]) -> SubmissionRow 
     return SubmissionRow(submission_id, *values) if found else None
 
 
-def lock_and_read_decision(connection: Connection, submission_id: str) \
+def lock_and_read_decision(connection: Connection, submission_id: str, *, begin: bool = False) \
         -> tuple[LogState, SubmissionRow | None, DecisionRow | None]:
-    """Take the append lock, read the log's state, the submission and its decision (PostgreSQL, one round trip)."""
-    row = _one(connection, _LOCK_STATE_AND_DECISION, submission_id)
+    """Take the append lock, read the log's state, the submission and its decision (PostgreSQL, one round trip).
+
+    `begin`: the first statement of a folded transaction.
+    """
+    row = _one(connection, (_BEGIN if begin else "") + _LOCK_STATE_AND_DECISION, submission_id)
     return _log_state(row[:5]), _submission_row(submission_id, row[5:13]), _decision_row(row[13:])
 
 
@@ -162,6 +197,11 @@ def write_entry(connection: Connection, entry: dict[str, Any], nodes: list[Store
     connection.execute(insert(_nodes), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
 
 
-def write_recorded_entry(connection: Connection, entry: dict[str, Any], nodes: list[StoredNode]) -> None:
-    """`write_entry` that also marks the submission recorded at the entry's time, in the same statement (PostgreSQL)."""
-    _run(connection, _WRITE_AND_MARK_RECORDED, entry | _node_arrays(nodes) | {"status": Status.RECORDED.value})
+def write_recorded_entry(connection: Connection, entry: dict[str, Any], nodes: list[StoredNode], *,
+                         commit: bool = False) -> None:
+    """`write_entry` that also marks the submission recorded at the entry's time, in the same statement (PostgreSQL).
+
+    `commit`: the last statement of a folded transaction.
+    """
+    _run(connection, _WRITE_AND_MARK_RECORDED + (_COMMIT if commit else ""),
+         entry | _node_arrays(nodes) | {"status": Status.RECORDED.value})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -14,6 +12,8 @@ from sqlalchemy.orm.util import identity_key
 
 from services.ledger.append_sql import (
     LogState,
+    end_transaction,
+    folded_transaction,
     lock_and_read_decision,
     lock_and_read_state,
     write_entry,
@@ -32,9 +32,6 @@ from shared.stage import advance, load_submission
 # verify and its report live in audit; re-exported because callers know the ledger as this module.
 __all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_entry", "append_submission",
            "lock_for_append", "verdict_entry", "verify"]
-
-_Write = Callable[[Connection, dict[str, Any], list[StoredNode]], None]
-
 
 @dataclass(frozen=True)
 class Appended:
@@ -105,8 +102,12 @@ def verdict_entry(session: Session, submission: Submission) -> bytes:
 
 
 def _add(session: Session, state: LogState, submission_id: str, entry: bytes, *, config: LogConfig,
-         now: datetime, write: _Write = write_entry) -> Appended:
-    """Write a new entry at the end of the log the lock holder found; publish a checkpoint when due."""
+         now: datetime, mark_recorded: bool = False, commit: bool = False) -> Appended:
+    """Write a new entry at the end of the log the lock holder found; publish a checkpoint when due.
+
+    `mark_recorded`: the same statement marks the submission recorded (PostgreSQL). `commit`: the
+    transaction is a folded one (`folded_transaction`), which this ends.
+    """
     connection = session.connection()
     leaf = leaf_hash(entry)
     index, head = state.size, chain_hash(state.head, leaf)
@@ -114,13 +115,20 @@ def _add(session: Session, state: LogState, submission_id: str, entry: bytes, *,
     cached = _frontiers.get(database)
     known = cached.last if cached is not None and (cached.size, cached.head) == (state.size, state.head) else {}
     nodes = _nodes_to_store(connection, index, leaf, known)
-    write(connection, {"seq": index, "submission_id": submission_id, "entry": entry, "leaf_hash": leaf,
-                       "chain_hash": head, "created_at": now}, nodes)
+    due = checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config)
+    row = {"seq": index, "submission_id": submission_id, "entry": entry, "leaf_hash": leaf, "chain_hash": head,
+           "created_at": now}
+    if mark_recorded:
+        write_recorded_entry(connection, row, nodes, commit=commit and not due)
+    else:
+        write_entry(connection, row, nodes)
     # Set while holding the lock; if this transaction rolls back, the log stays at the old size
     # and head, the entry does not match, and the next append reads the nodes.
     _frontiers[database] = _Frontier(index + 1, head, known | {n.level: (n.index, n.hash) for n in nodes})
-    if checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config):
+    if due:
         published = publish_locked(session, config=config, size=index + 1)
+        if commit:
+            end_transaction(connection)
         return Appended(index=index, created=True, checkpoint_size=published.size if published else None)
     return Appended(index=index, created=True, uncovered=True)
 
@@ -142,37 +150,54 @@ def _learn_recorded(session: Session, submission_id: str, now: datetime) -> None
             set_committed_value(loaded, key, value)
 
 
-def append(session: Session, submission_id: str, *, config: LogConfig | None = None) -> Appended:
-    """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due."""
+def append(session: Session, submission_id: str, *, config: LogConfig | None = None,
+           own_transaction: bool = False) -> Appended:
+    """Append the submission's verdict (exactly once), mark it recorded, and publish a checkpoint when due.
+
+    `own_transaction`: the session has not been used yet, and on PostgreSQL the append runs and
+    commits its transaction itself, folded into its two statements (`folded_transaction`): two
+    round trips in all instead of four. The caller still commits the session, which then sends
+    nothing but runs the after-commit work (checkpoint files, the checkpoint timer).
+    """
     config = config or log_config()
-    if session.connection().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         submission = load_submission(session, submission_id)
         appended = append_entry(session, submission.id, verdict_entry(session, submission), config=config)
         if appended.created:
             submission.recorded_at = utcnow()
         advance(submission, Status.RECORDED)
         return appended
-    # PostgreSQL: one call locks and reads the log, the submission and its decision, one
-    # statement writes the entry, its nodes and the submission's status: two statements in all,
-    # no ORM load (but for a decision without its evidence digest). The entry is encoded under
-    # the lock; that takes ~0.04 ms, less than the round trip a separate read before the lock
-    # would cost.
-    state, row, decision = lock_and_read_decision(session.connection(), submission_id)
+    if not own_transaction:
+        return _append_on_postgresql(session, session.connection(), submission_id, config, fold=False)
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    with folded_transaction(connection):
+        return _append_on_postgresql(session, connection, submission_id, config, fold=True)
+
+
+def _append_on_postgresql(session: Session, connection: Connection, submission_id: str, config: LogConfig, *,
+                          fold: bool) -> Appended:
+    # One call locks and reads the log, the submission and its decision, one statement writes
+    # the entry, its nodes and the submission's status: two statements in all, no ORM load (but
+    # for a decision without its evidence digest). The entry is encoded under the lock; that
+    # takes ~0.04 ms, less than the round trip a separate read before the lock would cost.
+    state, row, decision = lock_and_read_decision(connection, submission_id, begin=fold)
     if row is None:
         raise LookupError(f"submission {submission_id} not found")
     if state.existing is not None:
         # A redelivered message (rare): the entry is in; the ORM makes sure the status says so.
+        if fold:
+            end_transaction(connection)
         advance(load_submission(session, submission_id), Status.RECORDED)
         return Appended(index=state.existing, created=False)
     if decision is None:
         raise LookupError(f"submission {submission_id} has no verdict to record")
     entry = entry_bytes(row, decision, _digest(session, submission_id, decision.evidence_sha256))
     now = utcnow()
-    appended = _add(session, state, submission_id, entry, config=config, now=now, write=write_recorded_entry)
+    appended = _add(session, state, submission_id, entry, config=config, now=now, mark_recorded=True, commit=fold)
     _learn_recorded(session, submission_id, now)
     return appended
 
 
 def append_submission(session: Session, submission_id: str) -> None:
-    """Stage function for the ledger task."""
-    append(session, submission_id)
+    """Stage function for the ledger task (the stage's session is fresh)."""
+    append(session, submission_id, own_transaction=True)

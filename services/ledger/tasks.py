@@ -23,7 +23,7 @@ _timer: threading.Timer | None = None
 
 def record_verdict(session: Session, submission_id: str) -> None:
     """Stage function: append the verdict; an entry no checkpoint covers yet starts the checkpoint timer."""
-    if append(session, submission_id).uncovered:
+    if append(session, submission_id, own_transaction=True).uncovered:
         # Started only after commit: a timer that fired before the entry existed would sign
         # a tree without it.
         event.listen(session, "after_commit", _start_checkpoint_timer, once=True)

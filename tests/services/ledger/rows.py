@@ -58,11 +58,11 @@ def add_evidence(engine: sa.Engine, ids: Sequence[str]) -> None:
 
 
 def append_all(engine: sa.Engine, ids: Sequence[str], log: LogConfig) -> list[Appended]:
-    """Append each submission's verdict through the real append function, one transaction each."""
+    """Append each submission's verdict as the ledger stage does: a fresh session, a transaction of its own."""
     results = []
     for sid in ids:
         with Session(engine) as session, session.begin():
-            results.append(append(session, sid, config=log))
+            results.append(append(session, sid, config=log, own_transaction=True))
     return results
 
 

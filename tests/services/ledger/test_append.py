@@ -80,23 +80,75 @@ def test_the_stage_marks_the_submission_recorded_and_a_copy_the_session_holds_le
     assert (submission.status, submission.recorded_at, submission.updated_at) == tuple(row)
 
 
-def test_the_stage_sends_two_statements_given_the_submission_id(ledger_db, log):
-    statements: list[str] = []
-
+def _counting_engine(url: str, statements: list[tuple[str, bool]], **kwargs: object) -> sa.Engine:
     class Counting(psycopg2.extensions.cursor):
         def execute(self, query, vars=None):
-            statements.append(query)
+            statements.append((query, self.connection.autocommit))
             return super().execute(query, vars)
 
-    engine = sa.create_engine(ledger_db, connect_args={"cursor_factory": Counting})
+    return sa.create_engine(url, connect_args={"cursor_factory": Counting}, **kwargs)
+
+
+def test_the_stage_takes_two_round_trips_with_begin_and_commit_folded_in(ledger_db, log):
+    statements: list[tuple[str, bool]] = []
+    engine = _counting_engine(ledger_db, statements)
     ids = add_verdicts(engine, 3)
     append_all(engine, ids[:2], log)
     statements.clear()
     with Session(engine) as session, session.begin():
-        append(session, ids[2], config=log)
+        append(session, ids[2], config=log, own_transaction=True)
     engine.dispose()
 
-    assert len(statements) == 2, statements  # lock + state + submission + decision; entry + nodes + status
+    # lock + state + submission + decision; entry + nodes + status. On an autocommit connection
+    # psycopg2 sends no BEGIN or COMMIT of its own: those ride on the two statements.
+    assert len(statements) == 2, statements
+    (first, first_autocommit), (last, last_autocommit) = statements
+    assert first.startswith("BEGIN; ") and last.rstrip().endswith("; COMMIT")
+    assert first_autocommit and last_autocommit
+
+
+def test_in_a_session_transaction_the_append_sends_two_statements_and_commits_with_it(ledger_db, log):
+    statements: list[tuple[str, bool]] = []
+    engine = _counting_engine(ledger_db, statements)
+    sid = add_verdicts(engine, 1)[0]
+    statements.clear()
+    with Session(engine) as session:
+        with session.begin():
+            append(session, sid, config=log)
+            session.rollback()  # the caller's transaction decides: nothing was committed
+        with session.begin():
+            append(session, sid, config=log)
+    engine.dispose()
+
+    assert len(statements) == 4 and len(_stored_entries(engine)) == 1
+    assert not any(autocommit or "BEGIN" in query or "COMMIT" in query for query, autocommit in statements)
+
+
+def test_a_failed_folded_append_leaves_no_open_transaction_on_the_pooled_connection(ledger_db, log):
+    engine = sa.create_engine(ledger_db, pool_size=1, max_overflow=0)  # the next checkout is the same connection
+    sid = add_verdicts(engine, 1)[0]
+    with engine.begin() as conn:
+        conn.execute(sa.delete(Decision).where(Decision.submission_id == sid))
+    with Session(engine) as session, session.begin(), pytest.raises(LookupError, match="has no verdict"):
+        append(session, sid, config=log, own_transaction=True)  # fails after its BEGIN and lock
+
+    raw = engine.raw_connection()
+    try:
+        status = raw.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    engine.dispose()
+    assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_folded_append_needs_a_session_not_used_yet(engine, log):
+    sid = add_verdicts(engine, 1)[0]
+    with Session(engine) as session, session.begin():
+        session.get_one(Submission, sid)  # the session's connection is already in a transaction
+        with pytest.warns(match="already established"), pytest.raises(RuntimeError, match="autocommit connection"):
+            append(session, sid, config=log, own_transaction=True)
+
+    assert _stored_entries(engine) == []
 
 
 def test_an_entry_already_in_the_log_is_not_appended_again_and_its_submission_is_marked_recorded(engine, log):

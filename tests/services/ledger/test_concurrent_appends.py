@@ -34,7 +34,7 @@ engine = create_engine(sys.argv[1])
 config = replace(log_config(), every_entries=50)
 for sid in open(sys.argv[2]).read().split():
     with Session(engine) as session, session.begin():
-        append(session, sid, config=config)
+        append(session, sid, config=config, own_transaction=True)
 """
 
 
