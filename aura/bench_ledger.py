@@ -7,7 +7,8 @@
   checkpoints), precomputed, inserted under the same advisory lock, one transaction each, into
   copies of the tables; append_ratio = appends_per_s / raw_inserts_per_s. log_appends_per_s:
   the log's part alone (append_entry with the entry bytes already built), log_append_ratio
-  likewise. The three run interleaved in blocks, so they see the same machine.
+  likewise. The three run interleaved in blocks, so they see the same machine; each figure is the
+  median of `repeats` such runs.
 - verify_s_N: full verification of an N-entry log (entries, chain, every stored node, every
   signed checkpoint); sha256_s_N: streaming the same entry bytes from PostgreSQL and SHA-256ing
   each once, the floor for any verifier of the stored log; sha256_memory_s_N: hashing alone,
@@ -94,9 +95,9 @@ def _entries_of(engine: sa.Engine, ids: list[str]) -> list[bytes]:
         return [verdict_entry(session, session.get_one(Submission, sid)) for sid in ids]
 
 
-def _raw_rows(ids: list[str], entries: list[bytes], config: LogConfig) -> list[dict[str, Any]]:
-    """The rows appending these entries writes, precomputed: entry, its nodes, and any checkpoint due."""
-    rows, replay = [], Replay()
+def _raw_rows(ids: list[str], entries: list[bytes], config: LogConfig, replay: Replay) -> list[dict[str, Any]]:
+    """The rows appending these entries to the raw log `replay` writes, precomputed: entry, nodes, any checkpoint."""
+    rows = []
     for sid, entry in zip(ids, entries, strict=True):
         leaf, chain, nodes = replay.append(entry)
         row: dict[str, Any] = {
@@ -124,11 +125,12 @@ def _raw_tables(engine: sa.Engine) -> tuple[sa.Table, sa.Table, sa.Table]:
                  for t in ("ledger_entries", "ledger_nodes", "checkpoints"))
 
 
-def _bench_appends(engine: sa.Engine, count: int, config: LogConfig) -> dict[str, Any]:
+def _bench_appends(engine: sa.Engine, count: int, config: LogConfig, raw_tables: tuple[sa.Table, sa.Table, sa.Table],
+                   raw_log: Replay) -> dict[str, float]:
     ids, log_ids = _verdicts(engine, count), _verdicts(engine, count)
-    raw = _raw_rows(ids, _entries_of(engine, ids), config)
+    raw = _raw_rows(ids, _entries_of(engine, ids), config, raw_log)
     log_entries = _entries_of(engine, log_ids)
-    entries, nodes, checkpoints = _raw_tables(engine)
+    entries, nodes, checkpoints = raw_tables
     append_s = raw_s = log_s = 0.0
     for start in range(0, count, BLOCK):
         t0 = time.perf_counter()
@@ -152,10 +154,25 @@ def _bench_appends(engine: sa.Engine, count: int, config: LogConfig) -> dict[str
             with Session(engine) as session, session.begin():
                 append_entry(session, sid, entry, config=config)
         append_s, raw_s, log_s = append_s + t2 - t1, raw_s + t1 - t0, log_s + time.perf_counter() - t2
-    return {"appends": count, "appends_per_s": round(count / append_s, 1),
-            "raw_inserts_per_s": round(count / raw_s, 1), "append_ratio": round(raw_s / append_s, 3),
-            "log_appends_per_s": round(count / log_s, 1), "log_append_ratio": round(raw_s / log_s, 3),
-            "mean_entry_bytes": round(statistics.fmean(len(r["entry"]["entry"]) for r in raw), 1)}
+    return {"appends_per_s": count / append_s, "raw_inserts_per_s": count / raw_s, "append_ratio": raw_s / append_s,
+            "log_appends_per_s": count / log_s, "log_append_ratio": raw_s / log_s,
+            "mean_entry_bytes": statistics.fmean(len(r["entry"]["entry"]) for r in raw)}
+
+
+def _bench_append_repeats(engine: sa.Engine, count: int, repeats: int, config: LogConfig) -> dict[str, Any]:
+    """`_bench_appends` `repeats` times (the ratio of one run wanders by +-0.1 on a shared 2-core
+    machine): the median of each figure, and every repeat's ratio."""
+    tables, raw_log = _raw_tables(engine), Replay()
+    runs = [_bench_appends(engine, count, config, tables, raw_log) for _ in range(repeats)]
+
+    def median(key: str, digits: int) -> float:
+        return round(statistics.median(run[key] for run in runs), digits)
+
+    return {"appends": count, "append_repeats": repeats, "appends_per_s": median("appends_per_s", 1),
+            "raw_inserts_per_s": median("raw_inserts_per_s", 1), "append_ratio": median("append_ratio", 3),
+            "append_ratio_per_repeat": [round(run["append_ratio"], 3) for run in runs],
+            "log_appends_per_s": median("log_appends_per_s", 1), "log_append_ratio": median("log_append_ratio", 3),
+            "mean_entry_bytes": median("mean_entry_bytes", 1)}
 
 
 def _stream_and_hash(engine: sa.Engine, batch: int = 8192) -> float:
@@ -215,7 +232,8 @@ def _bench_proofs(engine: sa.Engine, size: int, samples: int = 300) -> dict[str,
             "consistency_proof_ms_1m": round((t2 - t1) / samples * 1000, 3), "proof_samples": samples}
 
 
-def run(*, appends: int = 2000, entries: int = 1_000_000, out: str = "bench/results/ledger.json") -> dict[str, Any]:
+def run(*, appends: int = 2000, repeats: int = 5, entries: int = 1_000_000,
+        out: str = "bench/results/ledger.json") -> dict[str, Any]:
     """Run the ledger benchmark on the configured PostgreSQL database; print and write the figures."""
     url = get_settings().resolved_database_url
     if not url.startswith("postgresql"):
@@ -230,16 +248,17 @@ def run(*, appends: int = 2000, entries: int = 1_000_000, out: str = "bench/resu
     results: dict[str, Any] = {"database": "PostgreSQL " + _server_version(engine), "cpus": os.cpu_count(),
                                "load_average_at_start": round(os.getloadavg()[0], 2),
                                "checkpoint_every_entries": config.every_entries}
-    print(f"appending {appends} verdicts (append function vs raw inserts, interleaved) ...", flush=True)
-    results |= _bench_appends(engine, appends, config)
+    print(f"appending {repeats} x {appends} verdicts (append function vs raw inserts, interleaved) ...", flush=True)
+    results |= _bench_append_repeats(engine, appends, repeats, config)
     replay = replay_stored(engine)
+    appended = replay.size  # the stage's and the log part's entries
     for size, label in ((min(100_000, entries), "100k"), (entries, "1m")):
         print(f"bulk-loading synthetic entries up to {size} with COPY, then verifying ...", flush=True)
         bulk_load(engine, replay, size)
         results |= _bench_verify(engine, replace(config), label)
     print("building proofs over the 1M log ...", flush=True)
     results |= _bench_proofs(engine, entries)
-    results["synthetic_entries"] = (f"entries {appends} to {entries - 1} are synthetic v1-shaped entries bulk-loaded "
+    results["synthetic_entries"] = (f"entries {appended} to {entries - 1} are synthetic v1-shaped entries bulk-loaded "
                                     "with COPY (with their chain hashes and Merkle nodes); entries before them were "
                                     "appended through the append function")
     results["append_note"] = ("appends_per_s is the whole ledger stage as its task runs it, given the submission "

@@ -196,14 +196,15 @@ def submit(
 
 @bench_app.command("ledger")
 def bench_ledger(
-    appends: Annotated[int, typer.Option(help="verdicts appended through the append function")] = 2000,
+    appends: Annotated[int, typer.Option(help="verdicts appended through the append function per repeat")] = 2000,
+    repeats: Annotated[int, typer.Option(help="append runs; each figure is their median")] = 5,
     entries: Annotated[int, typer.Option(help="log size for the verify and proof figures")] = 1_000_000,
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/ledger.json",
 ) -> None:
     """Ledger appends/s vs raw inserts, full verification vs SHA-256, proof times (needs an empty PostgreSQL db)."""
     from aura.bench_ledger import run
 
-    run(appends=appends, entries=entries, out=out)
+    run(appends=appends, repeats=repeats, entries=entries, out=out)
 
 
 @bench_app.command("detection")
