@@ -177,7 +177,17 @@ TRIED = """## What was tried, and what stands in the way
   rows: the largest changes are -0.022 (MLP) and -0.071 (logistic regression) per unit norm, of
   1,800 each. The rule is fine up to -0.02 and reaches the rejection point at 0 (a climb at all,
   from first principles, not fitted to attacks); the MLP's honest margin to it is thin, so a full
-  run over more seeds should recheck it.
+  run over more seeds should recheck it. The five-seed run did, and the margin did not hold in
+  one place: on seed 46 the MLP's honest `cleveland-2` (one half of Cleveland in the 8-hospital
+  split) climbs Cleveland's golden rows by up to +0.007 per unit norm, and 171 of its 375 honest
+  updates (every attack, no attack included) are rejected by this rule; on seed 45 the same half
+  comes within -0.005. A half-centre trains on about 100 rows, and a step that is honest on them can
+  be flat on the centre's other rows. These make up 171 of the MLP's 178 false positives (the
+  other 7: honest Switzerland in round 1 under Min-Max, where the attacker's tiny crafted update
+  drags down the median norm of the round's earlier updates). Moving the rule's numbers after
+  seeing these would be tuning to the benchmark; the honest fix is a wider calibration (more
+  no-attack seeds than 0-9, and the split federations' halves counted as their own population),
+  which means re-running AURA's cells. Not done in this run.
 - **A tighter golden-slope rule.** Moving the golden-slope rule's rejection point from +0.325 (fine
   +0.25, bad +0.40) down to the largest honest value of calibration (+0.175) would catch Hungary's
   sign flip (+0.20 to +0.25) and the round-1 flips of Cleveland and Hungary: 13 more updates in
