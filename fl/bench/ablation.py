@@ -12,16 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fl.bench.metrics import Counts, auroc, counts
+from services.detector.scoring import SIGNAL_FAMILY
 
-# Which evidence each signal rests on (services/detector/scoring.py). `against_the_data` needs
-# both the golden set and the geometry, so it goes whenever either family is switched off.
-FAMILIES: dict[str, frozenset[str]] = {
-    "golden_loss": frozenset({"golden"}), "golden_slope": frozenset({"golden"}),
-    "golden_accuracy": frozenset({"golden"}), "against_the_data": frozenset({"golden", "geometry"}),
-    "update_norm": frozenset({"geometry"}), "update_scale": frozenset({"geometry"}),
-    "direction": frozenset({"geometry"}), "crafted": frozenset({"geometry"}), "copy": frozenset({"geometry"}),
-    "attribution_shift": frozenset({"fingerprint"}), "isolation_forest": frozenset({"forest"}),
-}
+# Which evidence each signal rests on, as the detector declares it: a family such as
+# "golden+geometry" (`against_the_data`) needs both, so it goes whenever either is switched off.
+FAMILIES: dict[str, frozenset[str]] = {signal: frozenset(family.split("+")) for signal, family in SIGNAL_FAMILY.items()}
 THRESHOLD = 0.5  # the detector threshold in force in the benchmark (settings.detector_threshold)
 
 
