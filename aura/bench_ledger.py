@@ -232,7 +232,7 @@ def _bench_proofs(engine: sa.Engine, size: int, samples: int = 300) -> dict[str,
             "consistency_proof_ms_1m": round((t2 - t1) / samples * 1000, 3), "proof_samples": samples}
 
 
-def run(*, appends: int = 2000, repeats: int = 5, entries: int = 1_000_000,
+def run(*, appends: int = 2000, repeats: int = 10, entries: int = 1_000_000,
         out: str = "bench/results/ledger.json") -> dict[str, Any]:
     """Run the ledger benchmark on the configured PostgreSQL database; print and write the figures."""
     url = get_settings().resolved_database_url

@@ -197,7 +197,7 @@ def submit(
 @bench_app.command("ledger")
 def bench_ledger(
     appends: Annotated[int, typer.Option(help="verdicts appended through the append function per repeat")] = 2000,
-    repeats: Annotated[int, typer.Option(help="append runs; each figure is their median")] = 5,
+    repeats: Annotated[int, typer.Option(help="append runs; each figure is their median")] = 10,
     entries: Annotated[int, typer.Option(help="log size for the verify and proof figures")] = 1_000_000,
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/ledger.json",
 ) -> None:
