@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import shared.db
 from services.ledger.append_sql import write_entry
 from services.ledger.audit import verify
 from services.ledger.keys import LogConfig
@@ -139,6 +140,27 @@ def test_a_failed_folded_append_leaves_no_open_transaction_on_the_pooled_connect
         raw.close()
     engine.dispose()
     assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_folded_append_on_a_connection_pinged_after_idling_leaves_it_clean(ledger_db, log, monkeypatch):
+    # The idle ping (shared.db) runs in a transaction of psycopg2's own; switching the connection
+    # to autocommit must end it, or the folded BEGIN would nest in it and the pool keep it open.
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_S", 0.0)  # every checkout after the first pings
+    engine = shared.db.ping_when_idle(sa.create_engine(ledger_db, pool_size=1, max_overflow=0))
+    ids = add_verdicts(engine, 2)
+
+    results = append_all(engine, ids, log)
+
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_S", 1e9)  # this checkout must not ping
+    raw = engine.raw_connection()
+    try:
+        status = raw.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    engine.dispose()
+    assert [(r.index, r.created) for r in results] == [(0, True), (1, True)]
+    assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    assert len(_stored_entries(sa.create_engine(ledger_db))) == 2
 
 
 def test_a_folded_append_needs_a_session_not_used_yet(engine, log):
