@@ -14,9 +14,9 @@ with the detector as it is, and for every vetted update computes the golden loss
 of update norm on its own centre's rows. It writes the honest and malicious ranges and the
 detection AURA would have if it also rejected every update whose own-rows loss climbs (change > 0
 per unit norm, a threshold from first principles, not fitted). It is a replay on the same updates,
-not a re-run: later rounds' global models would differ once more updates are rejected. Nothing
-here is part of a verdict; making it one needs the evaluator to score the hospital's own centre's
-rows and the detector to read them.
+not a re-run: later rounds' global models would differ once more updates are rejected. This was
+the measurement behind the detector's `own_rows_slope` rule (services/detector/scoring.py), which
+now scores every update; `honest_range(seeds=...)` rechecks its honest margin on more seeds.
 """
 
 from __future__ import annotations
