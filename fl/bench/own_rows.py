@@ -8,7 +8,8 @@ are a sample of the data it trained on); a label- or sign-flipped step climbs it
 
 `python -m fl.bench.own_rows --honest` measures the same on every honest update of the
 calibration's 40 no-attack federations (seeds 0-9, 4 and 8 hospitals, both models) and writes
-bench/results/own-rows-calibration.json. `python -m fl.bench.own_rows TASK SEED OUT` runs the
+bench/results/own-rows-calibration.json (`--honest FIRST LAST OUT [TASK ...]`: other seeds).
+`python -m fl.bench.own_rows TASK SEED OUT` runs the
 quick grid's AURA federations of TASK (4 hospitals, every attack and attacker, and no attack)
 with the detector as it is, and for every vetted update computes the golden loss change per unit
 of update norm on its own centre's rows. It writes the honest and malicious ranges and the
@@ -16,7 +17,7 @@ detection AURA would have if it also rejected every update whose own-rows loss c
 per unit norm, a threshold from first principles, not fitted). It is a replay on the same updates,
 not a re-run: later rounds' global models would differ once more updates are rejected. This was
 the measurement behind the detector's `own_rows_slope` rule (services/detector/scoring.py), which
-now scores every update; `honest_range(seeds=...)` rechecks its honest margin on more seeds.
+now scores every update; `--honest FIRST LAST OUT` rechecks its honest margin on other seeds.
 """
 
 from __future__ import annotations
@@ -104,19 +105,27 @@ def measure(task: str, seed: int) -> dict[str, Any]:
 
 
 def honest_range(tasks: tuple[str, ...] = TASKS, seeds: tuple[int, ...] = tuple(range(10))) -> dict[str, Any]:
-    """Own-rows slopes of every honest update of the calibration's no-attack federations (4 and 8 hospitals)."""
+    """Own-rows slopes of every honest update of no-attack federations (4 and 8 hospitals), also per split."""
     out: dict[str, Any] = {}
     for task in tasks:
-        values = [u["own_slope"] for split in (1, 2) for seed in seeds
-                  for u in own_slopes(RunSpec(task, split, (), "none", "aura", seed))]
-        out[task] = {"federations": 2 * len(seeds), "updates": len(values), "min": min(values), "max": max(values),
-                     "climbing": sum(1 for v in values if v > CLIMBS)}
+        by_split = {split: [u["own_slope"] for seed in seeds
+                            for u in own_slopes(RunSpec(task, split, (), "none", "aura", seed))] for split in (1, 2)}
+        values = by_split[1] + by_split[2]
+        out[task] = {"seeds": list(seeds), "federations": 2 * len(seeds), "updates": len(values), "min": min(values),
+                     "max": max(values), "climbing": sum(1 for v in values if v > CLIMBS),
+                     "by_split": {f"{4 * split} hospitals": {"updates": len(v), "max": max(v),
+                                                             "climbing": sum(1 for x in v if x > CLIMBS)}
+                                  for split, v in by_split.items()}}
     return out
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--honest"]:
-    calibration = honest_range()
-    Path("bench/results/own-rows-calibration.json").write_text(json.dumps(calibration, indent=1) + "\n")
+    # --honest [FIRST LAST OUT [TASK ...]]: the calibration's seeds 0-9 by default; other seeds
+    # (never the benchmark's 42-46) recheck the rule's honest margin.
+    first, last = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (0, 9)
+    out_path = Path(sys.argv[4] if len(sys.argv) > 4 else "bench/results/own-rows-calibration.json")
+    calibration = honest_range(tuple(sys.argv[5:]) or TASKS, tuple(range(first, last + 1)))
+    out_path.write_text(json.dumps(calibration, indent=1) + "\n")
     sys.stdout.write(json.dumps(calibration, indent=1) + "\n")
 elif __name__ == "__main__":
     task_name, seed_arg = (sys.argv[1], int(sys.argv[2])) if len(sys.argv) > 2 else ("heart-mlp", 42)
