@@ -125,6 +125,16 @@ def test_in_a_session_transaction_the_append_sends_two_statements_and_commits_wi
     assert not any(autocommit or "BEGIN" in query or "COMMIT" in query for query, autocommit in statements)
 
 
+def _pooled_transaction_status(engine: sa.Engine) -> int:
+    """psycopg2's transaction status of the (only) pooled connection, as the next user would get it."""
+    raw = engine.raw_connection()
+    try:
+        return int(raw.dbapi_connection.info.transaction_status)  # type: ignore[union-attr]
+    finally:
+        raw.close()
+        engine.dispose()
+
+
 def test_a_failed_folded_append_leaves_no_open_transaction_on_the_pooled_connection(ledger_db, log):
     engine = sa.create_engine(ledger_db, pool_size=1, max_overflow=0)  # the next checkout is the same connection
     sid = add_verdicts(engine, 1)[0]
@@ -133,12 +143,7 @@ def test_a_failed_folded_append_leaves_no_open_transaction_on_the_pooled_connect
     with Session(engine) as session, session.begin(), pytest.raises(LookupError, match="has no verdict"):
         append(session, sid, config=log, own_transaction=True)  # fails after its BEGIN and lock
 
-    raw = engine.raw_connection()
-    try:
-        status = raw.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
-    finally:
-        raw.close()
-    engine.dispose()
+    status = _pooled_transaction_status(engine)
     assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
@@ -152,12 +157,7 @@ def test_a_folded_append_on_a_connection_pinged_after_idling_leaves_it_clean(led
     results = append_all(engine, ids, log)
 
     monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_S", 1e9)  # this checkout must not ping
-    raw = engine.raw_connection()
-    try:
-        status = raw.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
-    finally:
-        raw.close()
-    engine.dispose()
+    status = _pooled_transaction_status(engine)
     assert [(r.index, r.created) for r in results] == [(0, True), (1, True)]
     assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
     assert len(_stored_entries(sa.create_engine(ledger_db))) == 2
