@@ -43,8 +43,7 @@ class Appended:
     uncovered: bool = False  # no checkpoint covers the new entry yet: one is due within every_s
 
 
-_EVIDENCE = (select(Evaluation, Fingerprint)
-             .select_from(Decision)
+_EVIDENCE = (select(Decision.features, Evaluation, Fingerprint)
              .outerjoin(Evaluation, Evaluation.submission_id == Decision.submission_id)
              .outerjoin(Fingerprint, Fingerprint.submission_id == Decision.submission_id)
              .where(Decision.submission_id == bindparam("submission_id")))
@@ -89,8 +88,8 @@ def _digest(session: Session, submission_id: str, recorded: str | None) -> str:
     """The decision's evidence digest: the one the detector recorded, else one taken from the evidence rows."""
     if recorded is not None:
         return recorded
-    evaluation, fingerprint = session.execute(_EVIDENCE, {"submission_id": submission_id}).one()
-    return evidence_digest(evaluation, fingerprint, session.get_one(Decision, submission_id).features)
+    features, evaluation, fingerprint = session.execute(_EVIDENCE, {"submission_id": submission_id}).one()
+    return evidence_digest(evaluation, fingerprint, features)
 
 
 def verdict_entry(session: Session, submission: Submission) -> bytes:
