@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from aura.cli_ledger import ledger_app, verify_app
+from aura.cli_tasks import tasks_app
 from shared.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
@@ -23,6 +24,7 @@ app.add_typer(hospitals_app, name="hospitals")
 app.add_typer(bench_app, name="bench")
 app.add_typer(verify_app, name="verify")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(tasks_app, name="tasks")
 
 
 @app.command()
@@ -205,6 +207,18 @@ def bench_ledger(
     from aura.bench_ledger import run
 
     run(appends=appends, repeats=repeats, entries=entries, out=out)
+
+
+@bench_app.command("fingerprint")
+def bench_fingerprint(
+    task: Annotated[list[str] | None, typer.Option(help="tasks (default the four built-in; repeat)")] = None,
+    repeats: Annotated[int, typer.Option(help="timed repeats of AURA's path (the libraries get fewer)")] = 200,
+    out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/fingerprint.json",
+) -> None:
+    """AURA's attributions vs shap's DeepExplainer and Captum: speed and agreement per task."""
+    from aura.bench_fingerprint import DEFAULT_TASKS, run
+
+    run(tuple(task) if task else DEFAULT_TASKS, repeats, out)
 
 
 @bench_app.command("detection")

@@ -22,7 +22,7 @@ from fl.records import (
     from_record,
     train_reply_content,
 )
-from shared.modeltask.heart import Split
+from shared.modeltask.data import Split
 
 
 def federation_of(context: Context, fixed: FederationConfig | None) -> FederationConfig:

@@ -128,7 +128,7 @@ def build_strategy(config: FederationConfig) -> Strategy:
 def evaluate(config: FederationConfig, weights: Weights) -> dict[str, float]:
     """The global model's test metrics, plus the trigger's attack success rate on the pooled test set."""
     metrics = fl_task.evaluate(config.task, weights)
-    pooled = get_task(config.task).load_data().pooled_test
+    pooled = get_task(config.task).dataset.pooled_test
     metrics["backdoor_asr"] = attack_success_rate(lambda x: fl_task.logits(config.task, weights, x), pooled.x, pooled.y)
     return metrics
 

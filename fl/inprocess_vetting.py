@@ -20,12 +20,12 @@ from fl.vetting import Candidate, HospitalVerdict, VettingUnavailable
 from services.detector.service import detect
 from services.evaluator.service import evaluate
 from services.fingerprinter.service import fingerprint_submission
-from services.intake.service import SubmissionConflict, Upload, record
+from services.intake.service import SubmissionConflict, Upload, record, upload_cap
 from services.intake.validation import UploadRejected, validate_update
 from services.ledger.service import append_submission
 from shared.db import session_scope
 from shared.models import Decision, GlobalModel, Hospital
-from shared.modeltask.registry import TASKS
+from shared.modeltask.registry import tasks
 from shared.settings import get_settings
 from shared.stage import StageFn, run_stage
 from shared.tensors import dump_arrays
@@ -76,11 +76,11 @@ class InProcessVetter:
     def open_round(self, task: str, global_model: bytes) -> int:
         """Register the global model as the task's next round, as the gateway's open-round endpoint does."""
         settings = get_settings()
-        if task not in TASKS:
+        if task not in tasks():
             raise VettingUnavailable(f"unknown task {task!r}")
         try:
-            update = validate_update(global_model, TASKS[task].schema, max_header_bytes=settings.max_header_bytes,
-                                     max_upload_bytes=settings.max_upload_bytes)
+            update = validate_update(global_model, tasks()[task].schema, max_header_bytes=settings.max_header_bytes,
+                                     max_upload_bytes=upload_cap(tasks()[task], settings))
         except UploadRejected as exc:
             raise VettingUnavailable(exc.message) from exc
         with session_scope() as session:

@@ -17,8 +17,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from services.evaluator.metrics import golden_metrics
-from shared.modeltask.heart import Split
+from shared.modeltask.data import Split
 from shared.modeltask.registry import get_task
 
 Weights = dict[str, NDArray[np.float32]]
@@ -52,7 +51,7 @@ def hospitals(task: str, split: int = 1) -> tuple[Hospital, ...]:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS} (4, 8 or 12 hospitals), not {split}")
     out: list[Hospital] = []
-    for index, centre in enumerate(get_task(task).load_data().centres):
+    for index, centre in enumerate(get_task(task).dataset.centres):
         if split == 1:
             out.append(Hospital(hospital_id(centre.name), centre.name, centre.train))
             continue
@@ -74,8 +73,7 @@ def find_hospital(task: str, split: int, name: str) -> Hospital:
 
 def initial_weights(task: str, seed: int) -> Weights:
     """The run's starting global model: the architecture initialised under `seed` (as FLamby does)."""
-    torch.manual_seed(seed)
-    return {k: v.detach().numpy().astype(np.float32).copy() for k, v in get_task(task).build().state_dict().items()}
+    return get_task(task).initial_weights(seed)
 
 
 def rng_for(seed: int, server_round: int, name: str) -> np.random.Generator:
@@ -94,35 +92,38 @@ def batches(n: int, steps: int, batch_size: int, rng: np.random.Generator) -> li
 
 def train_local(task: str, weights: Mapping[str, NDArray[np.float32]], data: Split, *, steps: int,
                 batch_size: int, lr: float, rng: np.random.Generator) -> tuple[Weights, float]:
-    """Plain SGD on BCE from `weights`; returns the new weights and the mean training loss."""
+    """Plain SGD on the task's loss from `weights`; returns the new weights and the mean training loss."""
     # One thread: the models are tiny, and a fixed reduction order makes every runner agree.
     torch.set_num_threads(1)
-    model = get_task(task).model_from(weights).train()
+    model_task = get_task(task)
+    model = model_task.model_from(weights).train()
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     x, y = torch.from_numpy(data.x), torch.from_numpy(data.y)
     losses = []
     for idx in batches(len(y), steps, batch_size, rng):
         rows = torch.from_numpy(idx)
         optimiser.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[rows]), y[rows])
+        loss = model_task.objective.loss(model(x[rows]), y[rows])
         loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
         losses.append(float(loss.detach()))
-    new = {k: v.detach().numpy().astype(np.float32).copy() for k, v in model.state_dict().items()}
+    new = {k: v.detach().numpy().astype(np.float32).copy() for k, v in model.state_dict().items()
+           if v.is_floating_point()}
     return new, float(np.mean(losses)) if losses else 0.0
 
 
 def logits(task: str, weights: Mapping[str, NDArray[np.float32]], x: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The model's logits on rows `x`."""
-    with torch.no_grad():
-        return np.asarray(get_task(task).model_from(weights)(torch.from_numpy(x)).numpy(), dtype=np.float32)
+    """The model's outputs (logits) on rows `x`."""
+    return get_task(task).outputs(weights, x)
 
 
 def evaluate(task: str, weights: Mapping[str, NDArray[np.float32]]) -> dict[str, float]:
     """FLamby's two figures (mean of the centres' test accuracies, pooled test accuracy) and more."""
-    data = get_task(task).load_data()
-    per_centre = {c.name: golden_metrics(logits(task, weights, c.test.x), c.test.y) for c in data.centres}
-    pooled = golden_metrics(logits(task, weights, data.pooled_test.x), data.pooled_test.y)
+    model_task = get_task(task)
+    data = model_task.dataset
+    score = model_task.objective.metrics
+    per_centre = {c.name: score(logits(task, weights, c.test.x), c.test.y) for c in data.centres}
+    pooled = score(logits(task, weights, data.pooled_test.x), data.pooled_test.y)
     out = {
         "mean_centre_accuracy": float(np.mean([m["accuracy"] or 0.0 for m in per_centre.values()])),
         "pooled_accuracy": float(pooled["accuracy"] or 0.0),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.db import migrate, session_scope
-from shared.modeltask.registry import TASKS
+from shared.modeltask.registry import tasks
 from shared.weights import ensure_first_round
 
 
@@ -11,5 +11,5 @@ def prepare(url: str | None = None) -> None:
     """Migrate the database and register each task's round-1 global model (idempotent)."""
     migrate(url)
     with session_scope(url) as session:
-        for name in TASKS:
+        for name in tasks():
             ensure_first_round(session, name)

@@ -25,8 +25,12 @@ class Settings(BaseSettings):
     broker_url: str = Field("", description="Celery broker URL; empty means filesystem:// in data_dir")
     blob_dir: Path | None = Field(None, description="content-addressed blob store; default data_dir/blobs")
 
-    # Upload limits: an update for the registered tasks is a few KB; these caps stop a client
-    # from filling the disk or making the parser allocate on a hostile header.
+    # Task plugins beyond the installed `aura.tasks` entry points: comma-separated module paths,
+    # each `package.module` (its TASKS attribute) or `package.module:attribute`.
+    task_modules: str = ""
+
+    # Upload limits: these caps stop a client from filling the disk or making the parser allocate
+    # on a hostile header. A task whose float32 update is larger gets exactly that much more room.
     max_upload_bytes: int = 8 * 1024 * 1024
     max_header_bytes: int = 64 * 1024
 
@@ -70,6 +74,11 @@ class Settings(BaseSettings):
         if self.environment == "production" and (not self.database_url or not self.broker_url):
             raise ValueError("production needs AURA_DATABASE_URL and AURA_BROKER_URL set")
         return self
+
+    @property
+    def task_module_paths(self) -> list[str]:
+        """The module paths named in task_modules."""
+        return [p.strip() for p in self.task_modules.split(",") if p.strip()]
 
     @property
     def resolved_database_url(self) -> str:

@@ -21,11 +21,11 @@ def perturbed_update(task: str = "heart-mlp", seed: int = 0, scale: float = 0.05
 
 def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: int = 100, seed: int = 0,
                    flip_labels: bool = False, lr: float = 1e-3, batch: int = 4) -> bytes:
-    """An honest (or label-flipped) local update: FLamby's local protocol from the round-1 global model."""
+    """An honest (or, binary tasks, label-flipped) local update: SGD on a centre's rows from the round-1 model."""
     import torch
 
     model_task = get_task(task)
-    data = model_task.load_data().centre(centre).train
+    data = model_task.dataset.centre(centre).train
     model = model_task.model_from(model_task.initial_weights()).train()
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
@@ -33,9 +33,10 @@ def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: in
     for _ in range(steps):
         idx = torch.from_numpy(rng.integers(0, len(y), batch))
         optimiser.zero_grad()
-        torch.nn.functional.binary_cross_entropy_with_logits(model(x[idx]), y[idx]).backward()
+        model_task.objective.loss(model(x[idx]), y[idx]).backward()
         optimiser.step()
-    return dump_arrays({k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()})
+    return dump_arrays({k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()
+                        if v.is_floating_point()})
 
 
 def submit(base_url: str, headers: dict[str, str], data: bytes, task: str = "heart-mlp", round_: int = 1,

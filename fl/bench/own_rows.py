@@ -59,7 +59,7 @@ def _loss(task_name: str, weights: Weights, rows: NDArray[np.bool_]) -> float:
 
 def own_slopes(spec: RunSpec) -> list[dict[str, Any]]:
     """Every update AURA vetted in one federation, with its verdict and its own-rows loss change per unit norm."""
-    centre_of_row = np.asarray([hospital_id(c) for c in heart.load().golden_centre])
+    centre_of_row = np.asarray([hospital_id(str(c)) for c in heart.load().golden_centre])
     config = spec.config()
     out: list[dict[str, Any]] = []
     with scratch_aura():

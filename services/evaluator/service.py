@@ -8,33 +8,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.evaluator.metrics import golden_metrics
 from shared.models import Evaluation, Hospital, Status
 from shared.modeltask.registry import get_task
 from shared.stage import advance, load_submission, reached
 from shared.weights import Weights, global_model, load_weights
 
 
-def score_weights(task_name: str, weights: Weights) -> dict[str, float | None]:
-    """Golden-set metrics of the task's model carrying these weights."""
-    task = get_task(task_name)
-    return golden_metrics(task.logits(weights, task.golden.x), task.golden.y)
+def score_weights(task_name: str, weights: Weights, centre: str | None = None) -> dict[str, float | None]:
+    """Golden-set metrics of the task's model carrying these weights, and its loss on the centre's own golden rows.
 
-
-def own_centre_loss(task_name: str, weights: Weights, centre: str | None) -> float | None:
-    """Golden-set loss on the rows of one centre (None without a centre or rows of it)."""
+    `own_centre_loss` is None without a centre or golden rows of it. One forward pass serves both.
+    """
     task = get_task(task_name)
+    outputs = task.outputs(weights, task.golden.x)
+    metrics = task.objective.metrics(outputs, task.golden.y)
     rows = task.golden_centre == centre
-    if centre is None or not rows.any():
-        return None
-    return golden_metrics(task.logits(weights, task.golden.x[rows]), task.golden.y[rows])["loss"]
+    own = task.objective.metrics(outputs[rows], task.golden.y[rows]) if centre is not None and rows.any() else None
+    return {**metrics, "own_centre_loss": None if own is None else own["loss"]}
 
 
 @lru_cache(maxsize=256)
 def _global_metrics(task_name: str, digest: str, centre: str | None) -> dict[str, float | None]:
     # Every update of a round is compared with the same global model: compute its metrics once.
     weights = load_weights(digest)
-    return {**score_weights(task_name, weights), "own_centre_loss": own_centre_loss(task_name, weights, centre)}
+    return score_weights(task_name, weights, centre)
 
 
 # By (database, hospital): the centre a hospital was registered with never changes.
@@ -60,8 +57,7 @@ def evaluate(session: Session, submission_id: str) -> None:
         centre = _centre(session, submission.hospital_id)
         weights = load_weights(submission.file_sha256)
         row: dict[str, Any] = {
-            "update_metrics": {**score_weights(submission.task, weights),
-                               "own_centre_loss": own_centre_loss(submission.task, weights, centre)},
+            "update_metrics": score_weights(submission.task, weights, centre),
             "global_metrics": _global_metrics(submission.task, reference.file_sha256, centre),
         }
         session.add(Evaluation(submission_id=submission.id, **row))

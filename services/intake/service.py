@@ -18,8 +18,9 @@ from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
 from shared.db import session_scope
 from shared.models import GlobalModel, RefusedUpload, Submission
-from shared.modeltask.registry import TASKS
-from shared.settings import get_settings
+from shared.modeltask.registry import tasks
+from shared.modeltask.task import Task
+from shared.settings import Settings, get_settings
 from shared.weights import global_model
 
 
@@ -58,6 +59,11 @@ def read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
     return b"".join(parts)
 
 
+def upload_cap(task: Task, settings: Settings) -> int:
+    """The largest upload accepted for `task`: the setting, or more when the task's float32 update needs it."""
+    return max(settings.max_upload_bytes, 4 * task.schema.numel + settings.max_header_bytes)
+
+
 def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
     """Keep a refused request for the Security view (its own transaction: nothing else is stored)."""
     with session_scope() as session:
@@ -91,11 +97,12 @@ def record(upload: Upload) -> tuple[Submission, bool]:
     """Validate and store an upload, committed, without enqueueing it. Raises UploadRejected or SubmissionConflict."""
     settings = get_settings()
     try:
-        if upload.task not in TASKS:
-            raise UploadRejected("unknown_task", f"unknown task {upload.task!r}; known: {', '.join(sorted(TASKS))}")
-        data = read_capped(upload.chunks, settings.max_upload_bytes)
-        update = validate_update(data, TASKS[upload.task].schema, max_header_bytes=settings.max_header_bytes,
-                                 max_upload_bytes=settings.max_upload_bytes)
+        if upload.task not in tasks():
+            raise UploadRejected("unknown_task", f"unknown task {upload.task!r}; known: {', '.join(sorted(tasks()))}")
+        task = tasks()[upload.task]
+        cap = upload_cap(task, settings)
+        data = read_capped(upload.chunks, cap)
+        update = validate_update(data, task.schema, max_header_bytes=settings.max_header_bytes, max_upload_bytes=cap)
         with session_scope() as session:
             _check_round(session, upload.task, upload.round)
             return _insert(session, upload, update, data), True

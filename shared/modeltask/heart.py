@@ -14,7 +14,6 @@ Preparation (see data/PROVENANCE.md for the source and FLamby's protocol):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -22,6 +21,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.model_selection import train_test_split
+
+from shared.modeltask.data import Centre, Split, TaskData
+from shared.modeltask.nets import HeartLogReg, HeartMLP
+from shared.modeltask.task import Task
 
 CENTRES: tuple[str, ...] = ("Cleveland", "Hungary", "Switzerland", "VA Long Beach")
 NUMERIC: tuple[str, ...] = ("age", "sex", "trestbps", "chol", "fbs", "thalch", "exang", "oldpeak")
@@ -38,50 +41,6 @@ GOLDEN_FRACTION = 0.2
 GOLDEN_SEED = 2024
 
 Array = NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class Split:
-    """Features (n, 13) float32 and binary labels (n,) float32."""
-
-    x: Array
-    y: Array
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-
-@dataclass(frozen=True)
-class Centre:
-    """One hospital's data: what it trains on and what accuracy is reported on."""
-
-    name: str
-    train: Split
-    test: Split
-
-
-@dataclass(frozen=True)
-class HeartData:
-    """The federated data set: four centres and the server's golden set."""
-
-    centres: tuple[Centre, ...]
-    golden: Split
-    golden_centre: tuple[str, ...]
-
-    def centre(self, name: str) -> Centre:
-        """The centre with that name."""
-        for c in self.centres:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    @property
-    def pooled_test(self) -> Split:
-        """All four centres' test rows together (FLamby's pooled test set)."""
-        return Split(
-            np.concatenate([c.test.x for c in self.centres]),
-            np.concatenate([c.test.y for c in self.centres]),
-        )
 
 
 def _numeric(frame: pd.DataFrame, name: str) -> NDArray[np.float64]:
@@ -112,13 +71,13 @@ def read_raw() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def load() -> HeartData:
+def load() -> TaskData:
     """The prepared data set (cached per process)."""
     raw = read_raw()
     centres: list[Centre] = []
     golden_x: list[Array] = []
     golden_y: list[Array] = []
-    golden_centre: list[str] = []
+    golden_centre: list[str | None] = []
     for name in CENTRES:
         x, y = _encode(raw[raw["dataset"] == name])
         x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED)
@@ -137,4 +96,13 @@ def load() -> HeartData:
         golden_y.append(y_gold)
         golden_centre += [name] * len(y_gold)
     golden = Split(np.concatenate(golden_x), np.concatenate(golden_y))
-    return HeartData(tuple(centres), golden, tuple(golden_centre))
+    return TaskData(golden, tuple(golden_centre), tuple(centres))
+
+
+# The built-in heart tasks, registered under the `aura.tasks` entry point like any plugin's.
+TASKS = (
+    Task(name="heart-mlp", description="Fed-Heart-Disease, 4 UCI centres; MLP 13-16-1 with ReLU",
+         build=HeartMLP, data=load, feature_names=FEATURES),
+    Task(name="heart-logreg", description="Fed-Heart-Disease, 4 UCI centres; logistic regression (FLamby's baseline)",
+         build=HeartLogReg, data=load, feature_names=FEATURES),
+)

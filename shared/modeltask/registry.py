@@ -1,145 +1,85 @@
-"""The model-task registry: what a federation trains and how AURA vets updates for it.
+"""Which tasks are installed: discovered from the `aura.tasks` entry points and the `AURA_TASK_MODULES` setting.
 
-A task fixes the architecture (code here, never from an upload), its tensor schema, the golden
-set the evaluator scores on, and the probe/background rows the fingerprinter explains.
+An entry point (or a module named in the setting) points at a `Task`, an iterable of them, or a
+callable returning either. The built-in tasks are entry points of AURA's own package, found the
+same way as a third party's. A plugin that fails to load, or reuses a name, is left out and its
+error kept, so `aura tasks list` can say what went wrong instead of the whole process failing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any
 
-import numpy as np
-import torch
-from numpy.typing import NDArray
-from torch import nn
+from shared.modeltask.task import Task
+from shared.settings import get_settings
 
-from shared.modeltask import heart
-from shared.modeltask.nets import HeartLogReg, HeartMLP
-from shared.modeltask.schema import TensorSchema, TensorSpec
-
-Weights = Mapping[str, NDArray[np.float32]]
-# One layer of a Linear/ReLU stack in numpy: a Linear's (weight, bias), or None for a ReLU.
-Layer = tuple[NDArray[np.float64], NDArray[np.float64]] | None
-
-PROBE_SIZE = 48  # golden rows explained per fingerprint: enough for a stable mean, cheap to run
-BACKGROUND_SIZE = 24  # reference rows the attributions are measured against
-INIT_SEED = 0  # the round-0 global model is this seed's initialisation, the same everywhere
+ENTRY_POINT_GROUP = "aura.tasks"
 
 
-@dataclass(frozen=True)
-class ModelTask:
-    """One federated learning task AURA can vet updates for."""
+@dataclass
+class Registry:
+    """The installed tasks by name, where each came from, and the plugins that failed to load."""
 
-    name: str
-    description: str
-    build: Callable[[], nn.Module]
-    feature_names: tuple[str, ...]
-    load_data: Callable[[], heart.HeartData]
+    tasks: dict[str, Task] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
-    @cached_property
-    def schema(self) -> TensorSchema:
-        """The exact tensors an update must contain, from the architecture itself."""
-        state = self.build().state_dict()
-        return TensorSchema(tuple(TensorSpec(k, tuple(v.shape)) for k, v in state.items()))
-
-    def initial_weights(self) -> dict[str, NDArray[np.float32]]:
-        """The round-0 global model: a fixed-seed initialisation of the architecture."""
-        torch.manual_seed(INIT_SEED)
-        return {k: v.detach().numpy().astype(np.float32) for k, v in self.build().state_dict().items()}
-
-    def layers(self, weights: Weights) -> list[Layer]:
-        """The architecture as numpy layers carrying these weights: (weight, bias) per Linear, None per ReLU."""
-        return [None if name is None else
-                (np.asarray(weights[f"{name}.weight"], dtype=np.float64), np.asarray(weights[f"{name}.bias"],
-                                                                                      dtype=np.float64))
-                for name in self._plan]
-
-    def logits(self, weights: Weights, x: NDArray[np.floating]) -> NDArray[np.float64]:
-        """The model's logits for rows `x`, in numpy (float64): vetting needs no torch module per update."""
-        h = np.asarray(x, dtype=np.float64)
-        for layer in self.layers(weights):
-            h = np.maximum(h, 0.0) if layer is None else h @ layer[0].T + layer[1]
-        return np.asarray(h[:, 0])
-
-    @cached_property
-    def _plan(self) -> tuple[str | None, ...]:
-        # The architectures are stacks of Linear and ReLU children in forward order (tested equal
-        # to the torch forward pass): the name of each Linear, None for each ReLU.
-        plan: list[str | None] = []
-        for name, module in self.build().named_children():
-            if not isinstance(module, nn.Linear | nn.ReLU):
-                raise TypeError(f"{self.name}: only stacks of nn.Linear and nn.ReLU run in numpy, not {module}")
-            plan.append(name if isinstance(module, nn.Linear) else None)
-        return tuple(plan)
-
-    def model_from(self, weights: Weights) -> nn.Module:
-        """An instance of the architecture carrying these weights, in eval mode."""
-        model = self.build()
-        model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()})
-        return model.eval()
-
-    @property
-    def golden(self) -> heart.Split:
-        """The server-held golden validation set."""
-        return self.load_data().golden
-
-    @cached_property
-    def golden_centre(self) -> NDArray[np.str_]:
-        """The centre each golden row comes from (a hospital's own rows are those of its centre)."""
-        return np.asarray(self.load_data().golden_centre)
-
-    @cached_property
-    def centres(self) -> list[str]:
-        """The centres the golden set holds rows of, sorted (what a hospital's centre may name)."""
-        return sorted({str(c) for c in self.golden_centre})
-
-    @property
-    def probe_x(self) -> NDArray[np.float32]:
-        """Rows whose predictions the fingerprint explains (fixed: first PROBE_SIZE of a fixed shuffle)."""
-        return self.golden.x[self._fingerprint_order[:PROBE_SIZE]]
-
-    @property
-    def background_x(self) -> NDArray[np.float32]:
-        """Reference rows for attributions (the next BACKGROUND_SIZE of the same shuffle)."""
-        return self.golden.x[self._fingerprint_order[PROBE_SIZE : PROBE_SIZE + BACKGROUND_SIZE]]
-
-    @cached_property
-    def _fingerprint_order(self) -> NDArray[np.int64]:
-        return np.random.default_rng(7).permutation(len(self.golden))
+    def add(self, source: str, loaded: Any) -> None:
+        """Register what one plugin provides (a Task, an iterable of them, or a callable returning either)."""
+        if callable(loaded) and not isinstance(loaded, Task):
+            loaded = loaded()
+        found = [loaded] if isinstance(loaded, Task) else list(loaded) if isinstance(loaded, Iterable) else [loaded]
+        for task in found:
+            if not isinstance(task, Task):
+                self.errors[source] = f"provides {type(task).__name__}, not a shared.modeltask.task.Task"
+            elif task.name in self.tasks:
+                self.errors[source] = f"task {task.name!r} is already provided by {self.sources[task.name]}"
+            else:
+                self.tasks[task.name] = task
+                self.sources[task.name] = source
 
 
-TASKS: dict[str, ModelTask] = {
-    t.name: t
-    for t in (
-        ModelTask(
-            name="heart-mlp",
-            description="Fed-Heart-Disease, 4 UCI centres; MLP 13-16-1 with ReLU",
-            build=HeartMLP,
-            feature_names=heart.FEATURES,
-            load_data=heart.load,
-        ),
-        ModelTask(
-            name="heart-logreg",
-            description="Fed-Heart-Disease, 4 UCI centres; logistic regression (FLamby's baseline)",
-            build=HeartLogReg,
-            feature_names=heart.FEATURES,
-            load_data=heart.load,
-        ),
-    )
-}
+def _import(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr or "TASKS")
+
+
+@lru_cache(maxsize=1)
+def registry() -> Registry:
+    """Every installed task (loaded once per process)."""
+    found = Registry()
+    plugins: list[tuple[str, Any]] = [(f"entry point {ep.name} = {ep.value}", ep.load)
+                                      for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)]
+    plugins += [(f"AURA_TASK_MODULES {path}", lambda path=path: _import(path))
+                for path in get_settings().task_module_paths]
+    for source, load in plugins:
+        try:
+            found.add(source, load())
+        except Exception as exc:  # a broken plugin must not take the others down; its error is shown
+            found.errors[source] = f"{type(exc).__name__}: {exc}"
+    return found
+
+
+def tasks() -> Mapping[str, Task]:
+    """The installed tasks by name."""
+    return registry().tasks
+
+
+def get_task(name: str) -> Task:
+    """The installed task with that name; KeyError names the known ones."""
+    try:
+        return tasks()[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; known: {', '.join(sorted(tasks()))}") from None
 
 
 @lru_cache(maxsize=1)
 def known_centres() -> tuple[str, ...]:
     """Every centre some task's golden set holds rows of (what a hospital's `centre` may name)."""
-    return tuple(sorted({c for task in TASKS.values() for c in task.centres}))
-
-
-def get_task(name: str) -> ModelTask:
-    """The registered task with that name; KeyError names the known ones."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise KeyError(f"unknown task {name!r}; known: {', '.join(sorted(TASKS))}") from None
+    return tuple(sorted({c for task in tasks().values() for c in task.centres}))

@@ -9,7 +9,7 @@ from fl import task as fl_task
 from fl.attacks import Federation, RoundView, Schedule, attack_success_rate, make_attack
 from fl.attacks.base import delta
 from fl.attacks.omniscient import alie_z, max_pairwise_distance, min_max_gamma, perturbation_direction
-from shared.modeltask.heart import Split
+from shared.modeltask.data import Split
 
 TASK = "heart-mlp"  # 241 parameters: enough coordinates for the statistics below
 FEDERATION = Federation(n_clients=4, n_attackers=1)

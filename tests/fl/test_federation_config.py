@@ -13,7 +13,7 @@ from shared.modeltask.registry import get_task
 
 @pytest.mark.parametrize("split", [2, 3])
 def test_splitting_the_centres_gives_disjoint_hospitals_covering_every_training_row(split):
-    centres = get_task("heart-logreg").load_data().centres
+    centres = get_task("heart-logreg").dataset.centres
 
     parts = hospitals("heart-logreg", split)
 

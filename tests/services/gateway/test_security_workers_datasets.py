@@ -57,7 +57,7 @@ def test_dataset_summary_gives_statistics_not_rows(gateway, operator_headers):
     train = next(p for p in body["partitions"] if p["name"] == "Cleveland" and p["role"] == "train")
     age = next(f for f in train["features"] if f["name"] == "age")
     assert abs(age["mean"]) < 1e-4 and abs(age["std"] - 1) < 1e-3  # z-scored with its own statistics
-    assert train["positives"] == int(task.load_data().centre("Cleveland").train.y.sum())
+    assert train["positives"] == int(task.dataset.centre("Cleveland").train.y.sum())
     assert set(train) == {"name", "role", "rows", "positives", "positive_rate", "features"}
     assert np.isclose(body["golden"]["positive_rate"], task.golden.y.mean())
 

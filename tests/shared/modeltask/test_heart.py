@@ -42,6 +42,6 @@ def test_preparation_is_reproducible():
 
 def test_probe_and_background_sets_are_disjoint_golden_rows():
     task = get_task("heart-mlp")
-    probe = {r.tobytes() for r in task.probe_x}
-    background = {r.tobytes() for r in task.background_x}
+    probe = {r.tobytes() for r in task.probe.x}
+    background = {r.tobytes() for r in task.background}
     assert len(probe) == 48 and len(background) == 24 and not probe & background
