@@ -33,8 +33,10 @@ def test_fingerprint_agrees_with_shap_deep_explainer(name, centre):
     reference = shap_deep(task.model_from(weights), task.objective, task.probe.x, task.probe.y, task.background)
 
     assert ours.shape == (task.probe_size, len(task.input_names))
-    assert np.corrcoef(ours.ravel(), reference.ravel())[0, 1] >= 0.99
-    assert np.allclose(ours, reference, atol=1e-5)
+    assert np.corrcoef(ours.ravel(), reference.ravel())[0, 1] >= 0.999
+    # Equal up to float32 rounding, and (CNN) where a pooling window holds tied maxima, which of
+    # them counts as the maximum: 8 of 3,072 values of the digits CNN differ, by up to 4e-4 of the largest.
+    assert np.allclose(ours, reference, atol=1e-3 * np.abs(reference).max())
 
 
 @pytest.mark.parametrize("name", ["heart-mlp", "digits-cnn"])
