@@ -4,7 +4,8 @@ Per task: milliseconds per fingerprint (median of repeats, one thread, the pair 
 once as the worker does), the same SHAP values from shap.DeepExplainer and Captum's DeepLiftShap
 (each timed as one call, explainer construction included, as a user of the library would run it),
 their speed ratios, and agreement with DeepExplainer: Pearson r, Spearman rank correlation and
-the largest absolute difference. The models carry a few local steps of honest training.
+the largest absolute difference; and each method's completeness gap (attributions must add up
+to f(x) - E[f(background)]). The models carry a few local steps of honest training.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _trained(task: Task) -> dict[str, NDArray[np.float32]]:
     for _ in range(20):
         rows = torch.from_numpy(rng.integers(0, len(data), 8))
         optimiser.zero_grad()
-        task.objective.loss(model(torch.from_numpy(data.x)[rows]), torch.from_numpy(data.y)[rows]).backward()
+        task.objective.loss(model(torch.from_numpy(data.x)[rows]), torch.from_numpy(data.y)[rows]).backward()  # type: ignore[no-untyped-call]
         optimiser.step()
     return {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items() if v.is_floating_point()}
 
@@ -69,7 +70,23 @@ def _captum(task: Task, weights: Mapping[str, NDArray[np.float32]]) -> NDArray[n
     target = torch.as_tensor(task.probe.y).long() if task.objective.name != "binary" else 0
     values = DeepLiftShap(model).attribute(torch.from_numpy(task.probe.x), baselines=torch.from_numpy(task.background),
                                            target=target)
-    return values.detach().double().numpy().reshape(len(task.probe), -1)
+    return np.asarray(values.detach().double().numpy()).reshape(len(task.probe), -1)
+
+
+def completeness_gap(task: Task, weights: Mapping[str, NDArray[np.float32]], values: NDArray[np.float64]) -> float:
+    """Largest |sum of a row's attributions - (f(x) - mean f(background))|, relative to the largest |f(x) - mean f(b)|.
+
+    DeepLIFT and SHAP promise this sum exactly (their efficiency property), whatever the architecture.
+    """
+    model = task.model_from(weights)
+    with torch.no_grad():
+        labels = torch.from_numpy(task.probe.y)
+        fx = task.objective.explained(model(torch.from_numpy(task.probe.x)), labels).double().numpy()
+        background = model(torch.from_numpy(task.background))
+        base = np.array([task.objective.explained(background, label.repeat(task.background_size)).double().mean()
+                         for label in labels])
+    target = fx - base
+    return float(np.abs(values.sum(axis=1) - target).max() / np.abs(target).max())
 
 
 def measure(name: str, repeats: int) -> dict[str, Any]:
@@ -95,6 +112,9 @@ def measure(name: str, repeats: int) -> dict[str, Any]:
         "spearman_vs_shap": float(spearmanr(ours.ravel(), reference.ravel())[0]),
         "max_abs_diff_vs_shap": float(np.abs(ours - reference).max()),
         "pearson_captum_vs_shap": float(np.corrcoef(captum.ravel(), reference.ravel())[0, 1]),
+        "completeness_gap": {"aura": completeness_gap(task, weights, ours),
+                             "shap_deep_explainer": completeness_gap(task, weights, reference),
+                             "captum_deep_lift_shap": completeness_gap(task, weights, captum)},
     }
 
 
@@ -105,11 +125,12 @@ def run(tasks: Sequence[str], repeats: int, out: str) -> dict[str, Any]:
     rows = [measure(name, repeats if get_task(name).parameter_count < 1_000_000 else max(3, repeats // 50))
             for name in tasks]
     print(f"{'task':18} {'params':>11} {'AURA ms':>9} {'shap ms':>9} {'captum ms':>10} {'x shap':>7} "
-          f"{'x captum':>8} {'spearman':>9} {'max diff':>9}")
+          f"{'x captum':>8} {'spearman':>9} {'max diff':>9} {'gap aura/shap/captum':>22}")
     for r in rows:
         print(f"{r['task']:18} {r['parameters']:>11,} {r['aura_ms']:>9.3f} {r['shap_deep_explainer_ms']:>9.1f} "
               f"{r['captum_deep_lift_shap_ms']:>10.1f} {r['speedup_vs_shap']:>7.0f} {r['speedup_vs_captum']:>8.0f} "
-              f"{r['spearman_vs_shap']:>9.6f} {r['max_abs_diff_vs_shap']:>9.1e}")
+              f"{r['spearman_vs_shap']:>9.6f} {r['max_abs_diff_vs_shap']:>9.1e} "
+              + "/".join(f"{v:.0e}" for v in r["completeness_gap"].values()).rjust(22))
     result = {"machine": {"cpu_threads": 1, "platform": platform.platform(), "torch": torch.__version__},
               "repeats": repeats, "tasks": rows}
     Path(out).parent.mkdir(parents=True, exist_ok=True)

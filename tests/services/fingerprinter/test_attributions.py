@@ -39,7 +39,7 @@ def test_fingerprint_agrees_with_shap_deep_explainer(name, centre):
     assert np.allclose(ours, reference, atol=1e-3 * np.abs(reference).max())
 
 
-@pytest.mark.parametrize("name", ["heart-mlp", "digits-cnn"])
+@pytest.mark.parametrize("name", ["heart-mlp", "digits-cnn", "digits-resnet18"])
 def test_attributions_sum_to_output_minus_mean_background_output(name):
     # SHAP's efficiency property: per row, attributions add up to f(x) - E[f(background)].
     task = get_task(name)
