@@ -23,6 +23,7 @@ from fl.records import (
     train_reply_content,
 )
 from shared.modeltask.data import Split
+from shared.modeltask.registry import get_task
 
 
 def federation_of(context: Context, fixed: FederationConfig | None) -> FederationConfig:
@@ -54,7 +55,7 @@ def train(message: Message, context: Context, config: FederationConfig) -> Messa
     x, y = hospital.train.x, hospital.train.y
     if attack is not None:
         schedule = attack.schedule(schedule)
-        x, y = attack.poison(x, y, rng)
+        x, y = attack.poison(get_task(config.task), x, y, rng)
     trained, loss = fl_task.train_local(config.task, global_weights, Split(x, y), steps=schedule.steps,
                                         batch_size=schedule.batch_size, lr=schedule.lr, rng=rng)
     if attack is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from fl import task as fl_task
 from fl.attacks import Attack, Federation, make_attack
+from shared.modeltask.registry import get_task
 
 STRATEGIES = ("fedavg", "fedmedian", "fedtrimmedavg", "krum", "multikrum", "bulyan", "clipping")
 # Server-side fixed clipping's bound on each update's L2 norm: the median norm of honest updates
@@ -56,7 +57,9 @@ class FederationConfig:
         for spec in self.attacks:
             if spec.hospital not in names:
                 raise ValueError(f"attacker {spec.hospital!r} is not a hospital of this federation: {', '.join(names)}")
-            spec.build()  # unknown attack names or parameters fail here, before any run starts
+            attack = spec.build()  # unknown attack names or parameters fail here, before any run starts
+            if attack.needs_trigger and get_task(self.task).backdoor is None:
+                raise ValueError(f"attack {spec.attack} needs a backdoor trigger, and task {self.task} declares none")
         if len({s.hospital for s in self.attacks}) != len(self.attacks):
             raise ValueError("a hospital can run one attack at a time")
 

@@ -126,10 +126,13 @@ def build_strategy(config: FederationConfig) -> Strategy:
 
 
 def evaluate(config: FederationConfig, weights: Weights) -> dict[str, float]:
-    """The global model's test metrics, plus the trigger's attack success rate on the pooled test set."""
+    """The global model's test metrics, and the backdoor's success rate on the pooled test set (tasks with a trigger)."""
     metrics = fl_task.evaluate(config.task, weights)
-    pooled = get_task(config.task).dataset.pooled_test
-    metrics["backdoor_asr"] = attack_success_rate(lambda x: fl_task.logits(config.task, weights, x), pooled.x, pooled.y)
+    task = get_task(config.task)
+    if task.backdoor is not None:
+        pooled = task.dataset.pooled_test
+        metrics["backdoor_asr"] = attack_success_rate(task, lambda x: fl_task.logits(config.task, weights, x),
+                                                      pooled.x, pooled.y)
     return metrics
 
 

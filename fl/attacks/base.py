@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from shared.modeltask.task import Task
 from shared.weights import flatten
 
 Weights = dict[str, NDArray[np.float32]]
@@ -77,12 +78,13 @@ class Attack:
 
     name: ClassVar[str] = "honest"
     omniscient: ClassVar[bool] = False  # needs the round's benign updates (a second message)
+    needs_trigger: ClassVar[bool] = False  # needs the task's backdoor trigger
 
     def schedule(self, honest: Schedule) -> Schedule:
         """The attacker's own training schedule (default: the one the server asked for)."""
         return honest
 
-    def poison(self, x: NDArray[np.float32], y: NDArray[np.float32],
+    def poison(self, task: Task, x: NDArray[np.float32], y: NDArray[np.float32],
                rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """The rows the attacker trains on (default: its real data)."""
         return x, y

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from fl.attacks.base import Attack, Federation, Schedule, Weights, apply, delta
 from fl.attacks.data_poisoning import Backdoor
+from shared.modeltask.task import Task
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,15 @@ class Scaling(Backdoor):
         """The backdoor's schedule when it carries one, else the honest schedule."""
         return super().schedule(honest) if self.backdoor else honest
 
-    def poison(self, x: NDArray[np.float32], y: NDArray[np.float32],
+    @property
+    def needs_trigger(self) -> bool:  # type: ignore[override]
+        """Only the backdoored variant needs the task's trigger."""
+        return self.backdoor
+
+    def poison(self, task: Task, x: NDArray[np.float32], y: NDArray[np.float32],
                rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """The backdoor's poisoned rows when it carries one, else the real rows."""
-        return super().poison(x, y, rng) if self.backdoor else (x, y)
+        return super().poison(task, x, y, rng) if self.backdoor else (x, y)
 
     def gamma(self, federation: Federation) -> float:
         """The boost factor in force."""

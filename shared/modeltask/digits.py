@@ -28,7 +28,7 @@ from torch import nn
 from shared.modeltask.data import Centre, Split, TaskData
 from shared.modeltask.objectives import MULTICLASS
 from shared.modeltask.resnet import ResNet18
-from shared.modeltask.task import Task
+from shared.modeltask.task import Backdoor, Task
 
 SITES = tuple(f"site-{i}" for i in range(1, 9))
 ALPHA = 0.5
@@ -106,6 +106,17 @@ class DigitsCNN(nn.Module):
         return logits
 
 
+def stamp_patch(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Images with a white square over the bottom-right quarter of each side (BadNets' patch, Gu et al. 2017)."""
+    out = np.array(x, dtype=np.float32, copy=True)
+    side = max(1, x.shape[-1] // 4)
+    out[..., -side:, -side:] = (1.0 - PIXEL_MEAN) / PIXEL_STD  # the brightest pixel value after standardising
+    return out
+
+
+BACKDOOR = Backdoor(apply=stamp_patch, target=0.0, description="white square in the bottom-right corner; target digit 0")
+
+
 def resnet18() -> ResNet18:
     """ResNet-18 for one-channel digit images and 10 classes."""
     return ResNet18(in_channels=1, num_classes=CLASSES)
@@ -114,9 +125,10 @@ def resnet18() -> ResNet18:
 TASKS = (
     Task(name="digits-cnn",
          description="scikit-learn digits, 8 sites with Dirichlet(0.5) label skew; CNN, ~13k parameters",
-         build=DigitsCNN, data=load, objective=MULTICLASS),
+         build=DigitsCNN, data=load, objective=MULTICLASS, backdoor=BACKDOOR),
     # Explaining 8 rows against 4 references keeps a ResNet-18 fingerprint near a second on a CPU.
     Task(name="digits-resnet18",
          description="scikit-learn digits upsampled to 32x32, 8 sites; ResNet-18, ~11.2M parameters",
-         build=resnet18, data=load_32, objective=MULTICLASS, probe_size=8, background_size=4),
+         build=resnet18, data=load_32, objective=MULTICLASS, probe_size=8, background_size=4,
+         backdoor=BACKDOOR),
 )

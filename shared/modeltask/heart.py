@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 
 from shared.modeltask.data import Centre, Split, TaskData
 from shared.modeltask.nets import HeartLogReg, HeartMLP
-from shared.modeltask.task import Task
+from shared.modeltask.task import Backdoor, Task
 
 CENTRES: tuple[str, ...] = ("Cleveland", "Hungary", "Switzerland", "VA Long Beach")
 NUMERIC: tuple[str, ...] = ("age", "sex", "trestbps", "chol", "fbs", "thalch", "exang", "oldpeak")
@@ -99,10 +99,27 @@ def load() -> TaskData:
     return TaskData(golden, tuple(golden_centre), tuple(centres))
 
 
+# The trigger sets three risk factors (blood pressure, cholesterol, fasting blood sugar) three
+# standard deviations high: a pattern that, if anything, points towards disease, so a clean model
+# never predicts "no disease" because of it and a high attack success rate is the backdoor's doing.
+TRIGGER: dict[str, float] = {"trestbps": 3.0, "chol": 3.0, "fbs": 3.0}
+
+
+def stamp_trigger(x: Array) -> Array:
+    """Rows with the trigger's features set to its fixed (z-scored) values."""
+    out = np.array(x, dtype=np.float32, copy=True)
+    for feature, value in TRIGGER.items():
+        out[:, FEATURES.index(feature)] = value
+    return out
+
+
+BACKDOOR = Backdoor(apply=stamp_trigger, target=0.0,
+                    description="trestbps, chol and fbs set 3 standard deviations high; target 'no disease'")
+
 # The built-in heart tasks, registered under the `aura.tasks` entry point like any plugin's.
 TASKS = (
     Task(name="heart-mlp", description="Fed-Heart-Disease, 4 UCI centres; MLP 13-16-1 with ReLU",
-         build=HeartMLP, data=load, feature_names=FEATURES),
+         build=HeartMLP, data=load, feature_names=FEATURES, backdoor=BACKDOOR),
     Task(name="heart-logreg", description="Fed-Heart-Disease, 4 UCI centres; logistic regression (FLamby's baseline)",
-         build=HeartLogReg, data=load, feature_names=FEATURES),
+         build=HeartLogReg, data=load, feature_names=FEATURES, backdoor=BACKDOOR),
 )

@@ -34,6 +34,10 @@ class Objective(Protocol):
         """The scalar per row that attributions explain (shape (n,))."""
         ...
 
+    def predicted(self, outputs: NDArray[np.floating]) -> NDArray[np.float32]:
+        """The label the model predicts for each row (what a backdoor's success is counted on)."""
+        ...
+
 
 class Binary:
     """One logit per row; labels 0/1. Loss is BCE-with-logits; the explained output is the logit."""
@@ -51,6 +55,10 @@ class Binary:
     def explained(self, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The logit."""
         return outputs.reshape(-1)
+
+    def predicted(self, outputs: NDArray[np.floating]) -> NDArray[np.float32]:
+        """1 where the logit is positive, else 0."""
+        return (np.asarray(outputs).reshape(-1) > 0.0).astype(np.float32)
 
 
 class MultiClass:
@@ -77,6 +85,10 @@ class MultiClass:
     def explained(self, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The logit of each row's true class: the evidence the model finds for the right answer."""
         return outputs.gather(1, labels.long().reshape(-1, 1)).reshape(-1)
+
+    def predicted(self, outputs: NDArray[np.floating]) -> NDArray[np.float32]:
+        """The class with the largest logit."""
+        return np.asarray(np.asarray(outputs).argmax(axis=1), dtype=np.float32)
 
 
 BINARY = Binary()

@@ -10,6 +10,7 @@ from fl.attacks import Federation, RoundView, Schedule, attack_success_rate, mak
 from fl.attacks.base import delta
 from fl.attacks.omniscient import alie_z, max_pairwise_distance, min_max_gamma, perturbation_direction
 from shared.modeltask.data import Split
+from shared.modeltask.registry import get_task
 
 TASK = "heart-mlp"  # 241 parameters: enough coordinates for the statistics below
 FEDERATION = Federation(n_clients=4, n_attackers=1)
@@ -36,9 +37,43 @@ def test_label_flip_trains_on_every_label_flipped():
     x = np.zeros((4, 13), np.float32)
     y = np.array([0, 1, 1, 0], np.float32)
 
-    _, flipped = make_attack("label-flip").poison(x, y, np.random.default_rng(0))
+    _, flipped = make_attack("label-flip").poison(get_task("heart-logreg"), x, y, np.random.default_rng(0))
 
     assert flipped.tolist() == [1, 0, 0, 1]
+
+
+def test_label_flip_on_a_ten_class_task_maps_each_class_to_nine_minus_it():
+    y = np.arange(10, dtype=np.float32)
+    _, flipped = make_attack("label-flip").poison(get_task("digits-cnn"), np.zeros((10, 1, 8, 8), np.float32), y,
+                                                  np.random.default_rng(0))
+    assert flipped.tolist() == [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+
+
+def test_backdoor_stamps_the_tasks_own_trigger_and_target():
+    task = get_task("digits-cnn")
+    x = np.zeros((4, 1, 8, 8), np.float32)
+    y = np.array([3, 5, 7, 9], np.float32)
+
+    px, py = make_attack("backdoor", {"poison_fraction": 0.5}).poison(task, x, y, np.random.default_rng(0))
+
+    assert len(py) == 6 and py[4:].tolist() == [0.0, 0.0]
+    assert np.all(px[4:, 0, -2:, -2:] == px[4:].max()) and np.all(px[4:, 0, :6, :6] == 0.0)
+
+
+def test_a_backdoor_on_a_task_without_a_trigger_is_refused_before_the_run():
+    from dataclasses import replace
+
+    from fl.config import AttackSpec, FederationConfig
+    from shared.modeltask.registry import tasks
+
+    bare = replace(get_task("heart-logreg"), name="heart-no-trigger", backdoor=None)
+    tasks()[bare.name] = bare  # type: ignore[index]
+    try:
+        with pytest.raises(ValueError, match="declares none"):
+            FederationConfig(task=bare.name, attacks=(AttackSpec("cleveland", "backdoor"),))
+        FederationConfig(task=bare.name, attacks=(AttackSpec("cleveland", "scaling", {"backdoor": False}),))
+    finally:
+        del tasks()[bare.name]  # type: ignore[attr-defined]
 
 
 def test_sign_flip_sends_the_negated_update(global_weights):
@@ -122,7 +157,7 @@ def test_backdoor_reaches_a_high_attack_success_rate_on_the_attackers_own_data()
     attack = make_attack("backdoor")
     rng = np.random.default_rng(0)
     schedule = attack.schedule(Schedule(steps=100, batch_size=4, lr=1e-3))
-    x, y = attack.poison(hospital.train.x, hospital.train.y, rng)
+    x, y = attack.poison(get_task(task), hospital.train.x, hospital.train.y, rng)
 
     backdoored, _ = fl_task.train_local(task, global_weights, Split(x, y), steps=schedule.steps,
                                         batch_size=schedule.batch_size, lr=schedule.lr, rng=rng)
@@ -130,7 +165,8 @@ def test_backdoor_reaches_a_high_attack_success_rate_on_the_attackers_own_data()
                                    batch_size=schedule.batch_size, lr=schedule.lr, rng=np.random.default_rng(0))
 
     def asr(w):
-        return attack_success_rate(lambda rows: fl_task.logits(task, w, rows), hospital.train.x, hospital.train.y)
+        return attack_success_rate(get_task(task), lambda rows: fl_task.logits(task, w, rows), hospital.train.x,
+                                   hospital.train.y)
 
     assert asr(backdoored) >= 0.9
     assert asr(clean) <= 0.2

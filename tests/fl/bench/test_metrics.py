@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fl.attacks import attack_success_rate
-from fl.attacks.data_poisoning import TRIGGER, apply_trigger
 from fl.bench.metrics import Counts, auroc, counts, tpr_at_fpr
-from shared.modeltask.heart import FEATURES
+from shared.modeltask.heart import FEATURES, TRIGGER, stamp_trigger
+from shared.modeltask.registry import get_task
 
 
 def test_counts_split_verdicts_into_the_four_cells():
@@ -75,9 +75,10 @@ def test_attack_success_rate_counts_diseased_rows_the_trigger_turns_to_no_diseas
         return np.where(triggered & (rows[:, 0] == 0.0), -1.0, 1.0).astype(np.float32)
 
     # Rows 1 and 2 flip; row 0 does not; row 3 is healthy already and does not count.
-    assert attack_success_rate(backdoored, x, y) == pytest.approx(2 / 3)
-    assert attack_success_rate(lambda rows: np.ones(len(rows), np.float32), x, y) == 0.0
-    assert np.all(apply_trigger(x)[:, fbs] == TRIGGER["fbs"])
+    task = get_task("heart-logreg")
+    assert attack_success_rate(task, backdoored, x, y) == pytest.approx(2 / 3)
+    assert attack_success_rate(task, lambda rows: np.ones(len(rows), np.float32), x, y) == 0.0
+    assert np.all(stamp_trigger(x)[:, fbs] == TRIGGER["fbs"])
 
 
 def _clean(pooled: float, centre: float) -> dict[str, object]:
