@@ -114,7 +114,8 @@ def stamp_patch(x: NDArray[np.float32]) -> NDArray[np.float32]:
     return out
 
 
-BACKDOOR = Backdoor(apply=stamp_patch, target=0.0, description="white square in the bottom-right corner; target digit 0")
+BACKDOOR = Backdoor(apply=stamp_patch, target=0.0,
+                    description="white square in the bottom-right corner; target digit 0")
 
 
 def resnet18() -> ResNet18:
