@@ -126,7 +126,7 @@ def build_strategy(config: FederationConfig) -> Strategy:
 
 
 def evaluate(config: FederationConfig, weights: Weights) -> dict[str, float]:
-    """The global model's test metrics, and the backdoor's success rate on the pooled test rows (tasks with a trigger)."""
+    """The global model's test metrics, and the backdoor's success rate on pooled test rows (tasks with a trigger)."""
     metrics = fl_task.evaluate(config.task, weights)
     task = get_task(config.task)
     if task.backdoor is not None:
