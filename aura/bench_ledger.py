@@ -46,6 +46,7 @@ from services.ledger.service import append, append_entry, verdict_entry
 from services.ledger.store import APPEND_LOCK_KEY, consistency, inclusion
 from shared.db import migrate
 from shared.evidence import evidence_digest
+from shared.federations import ensure_federation
 from shared.models import Decision, Evaluation, Fingerprint, Hospital, Status, Submission, utcnow
 from shared.settings import get_settings
 
@@ -64,8 +65,11 @@ def _verdicts(engine: sa.Engine, count: int) -> list[str]:
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with engine.begin() as conn:
         conn.execute(sa.insert(Hospital).values(id=hospital, name=hospital, created_at=now))
+        with Session(conn) as session:
+            ensure_federation(session, "heart-mlp", "heart-mlp")
         conn.execute(sa.insert(Submission), [{
-            "id": sid, "hospital_id": hospital, "task": "heart-mlp", "round": i + 1, "size_bytes": 4096,
+            "id": sid, "hospital_id": hospital, "task": "heart-mlp", "federation": "heart-mlp", "run": 1,
+            "round": i + 1, "size_bytes": 4096,
             "file_sha256": hashlib.sha256(sid.encode()).hexdigest(), "tensor_sha256": hashlib.sha256(sid.encode())
             .hexdigest(), "status": Status.DECIDED, "verdict": "accepted", "attempts": 1, "created_at": now,
             "updated_at": now, "decided_at": now} for i, sid in enumerate(ids)])

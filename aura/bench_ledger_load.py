@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from services.ledger.replay import Replay
 from shared.evidence import canonical_json
+from shared.federations import ensure_federation
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SYNTHETIC_HOSPITAL = "bench-synthetic"
@@ -95,6 +97,8 @@ def bulk_load(engine: sa.Engine, replay: Replay, size: int) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO hospitals (id, name, created_at) VALUES (:h, :h, now()) "
                              "ON CONFLICT DO NOTHING"), {"h": SYNTHETIC_HOSPITAL})
+        with Session(conn) as session:
+            ensure_federation(session, "heart-mlp", "heart-mlp")
     now = datetime.now(UTC)
     now_text, now_pg = now.isoformat(), _timestamptz(now)
     while replay.size < size:
@@ -104,14 +108,15 @@ def bulk_load(engine: sa.Engine, replay: Replay, size: int) -> None:
             entry = synthetic_entry(index, sid, now_text)
             leaf, chain, completed = replay.append(entry)
             digest = hashlib.sha256(sid.encode()).hexdigest().encode()
-            submissions.row(sid.encode(), SYNTHETIC_HOSPITAL.encode(), b"heart-mlp", _int4(index + 1), digest, digest,
-                            _int4(4096), b"recorded", _int4(1), now_pg, now_pg)
+            submissions.row(sid.encode(), SYNTHETIC_HOSPITAL.encode(), b"heart-mlp", b"heart-mlp", _int4(1),
+                            _int4(index + 1), digest, digest, _int4(4096), b"recorded", _int4(1), now_pg, now_pg)
             entries.row(_int4(index), sid.encode(), entry, leaf, chain, now_pg)
             for node in completed:
                 nodes.row(_int4(node.level), _int4(node.index), node.hash)
         _copy(engine, [
-            ("submissions", ("id", "hospital_id", "task", "round", "file_sha256", "tensor_sha256", "size_bytes",
-                             "status", "attempts", "created_at", "updated_at"), submissions.done()),
+            ("submissions", ("id", "hospital_id", "task", "federation", "run", "round", "file_sha256",
+                             "tensor_sha256", "size_bytes", "status", "attempts", "created_at", "updated_at"),
+             submissions.done()),
             ("ledger_entries", ("seq", "submission_id", "entry", "leaf_hash", "chain_hash", "created_at"),
              entries.done()),
             ("ledger_nodes", ("level", "index", "hash"), nodes.done()),

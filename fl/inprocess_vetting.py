@@ -84,7 +84,8 @@ class InProcessVetter:
         except UploadRejected as exc:
             raise VettingUnavailable(exc.message) from exc
         with session_scope() as session:
-            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.task == task)) or 0) + 1
+            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
+                                                                       GlobalModel.run == 1)) or 0) + 1
             register_global(session, task, round_, update.arrays)
         return round_
 

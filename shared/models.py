@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -96,13 +97,41 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Federation(Base):
+    """A consortium that trains one task with its own recipe; its runs scope rounds, history and calibration."""
+
+    __tablename__ = "federations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    recipe: Mapped[dict[str, Any]]  # the training recipe its hospitals follow, as the operator declared it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FederationRun(Base):
+    """One run of a federation: its rounds start at 1; no two runs share history."""
+
+    __tablename__ = "federation_runs"
+    federation_id: Mapped[str] = mapped_column(ForeignKey("federations.id"), primary_key=True)
+    run: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _in_run(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["federation", "run"], ["federation_runs.federation_id", "federation_runs.run"],
+                                name=f"fk_{table}_federation_run")
+
+
 class GlobalModel(Base):
     """The global model a round starts from: the reference every update is compared with."""
 
     __tablename__ = "global_models"
-    __table_args__ = (UniqueConstraint("task", "round"),)
+    __table_args__ = (UniqueConstraint("federation", "run", "round", name="uq_global_models_scope_round"),
+                      _in_run("global_models"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     task: Mapped[str] = mapped_column(String(64))
+    federation: Mapped[str] = mapped_column(String(64))
+    run: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
     file_sha256: Mapped[str] = mapped_column(String(64))
     tensor_sha256: Mapped[str] = mapped_column(String(64))
@@ -116,11 +145,15 @@ class Submission(Base):
     # Every stage updates the row; status and verdict are not indexed so those updates stay in the
     # page (HOT) instead of writing every index again (migration 0006 says why, and keeps 30% of
     # each page free on PostgreSQL). The unique key serves lookups by hospital.
-    __table_args__ = (UniqueConstraint("hospital_id", "task", "round"),
-                      Index("ix_submissions_task_round", "task", "round", "created_at"))
+    __table_args__ = (UniqueConstraint("hospital_id", "federation", "run", "round",
+                                       name="uq_submissions_hospital_scope_round"),
+                      Index("ix_submissions_scope_round", "federation", "run", "round", "created_at"),
+                      _in_run("submissions"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     hospital_id: Mapped[str] = mapped_column(ForeignKey("hospitals.id"))
     task: Mapped[str] = mapped_column(String(64))
+    federation: Mapped[str] = mapped_column(String(64))
+    run: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
     file_sha256: Mapped[str] = mapped_column(String(64))
     tensor_sha256: Mapped[str] = mapped_column(String(64))

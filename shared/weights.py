@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.blobstore import BlobStore
+from shared.federations import Scope, check_next_round, ensure_federation
 from shared.models import GlobalModel, Submission
 from shared.modeltask.registry import get_task
 from shared.settings import get_settings
@@ -38,6 +39,11 @@ def flatten(weights: Weights) -> NDArray[np.float64]:
     return np.concatenate([np.asarray(weights[k], dtype=np.float64).ravel() for k in sorted(weights)])
 
 
+def scope_of(submission: Submission) -> Scope:
+    """The federation run a submission belongs to."""
+    return Scope(submission.federation, submission.run)
+
+
 @dataclass(frozen=True)
 class GlobalRef:
     """A round's registered global model: which blob it is (fixed once registered)."""
@@ -48,23 +54,25 @@ class GlobalRef:
     tensor_sha256: str
 
 
-# By (database, task, round). A round's global model never changes once registered (register_global
-# refuses a different one) and is never deleted, so every stage of every update of the round can
-# skip the query. Only committed rows are cached: a session that registers a model bypasses it.
-_global_refs: dict[tuple[str, str, int], GlobalRef] = {}
+# By (database, federation, run, round). A round's global model never changes once registered
+# (register_global refuses a different one) and is never deleted, so every stage of every update
+# of the round can skip the query. Only committed rows are cached: a session that registers a
+# model bypasses it.
+_global_refs: dict[tuple[str, str, int, int], GlobalRef] = {}
 _REGISTERING = "aura_registers_global_model"
 
 
-def _global_row(session: Session, task: str, round_: int) -> GlobalModel | None:
-    return session.scalar(select(GlobalModel).where(GlobalModel.task == task, GlobalModel.round == round_))
+def _global_row(session: Session, scope: Scope, round_: int) -> GlobalModel | None:
+    return session.scalar(select(GlobalModel).where(GlobalModel.federation == scope.federation,
+                                                    GlobalModel.run == scope.run, GlobalModel.round == round_))
 
 
-def global_model(session: Session, task: str, round_: int) -> GlobalRef | None:
-    """The registered global model that `round_` of `task` starts from."""
-    key = (str(session.get_bind().engine.url), task, round_)
+def global_model(session: Session, scope: Scope, round_: int) -> GlobalRef | None:
+    """The registered global model that `round_` of a federation run starts from."""
+    key = (str(session.get_bind().engine.url), scope.federation, scope.run, round_)
     if (ref := _global_refs.get(key)) is not None:
         return ref
-    row = _global_row(session, task, round_)
+    row = _global_row(session, scope, round_)
     if row is None:
         return None
     ref = GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
@@ -76,19 +84,29 @@ def global_model(session: Session, task: str, round_: int) -> GlobalRef | None:
 
 
 def register_global(
-    session: Session, task: str, round_: int, weights: Weights, store: BlobStore | None = None
+    session: Session, task: str, round_: int, weights: Weights, store: BlobStore | None = None,
+    scope: Scope | None = None,
 ) -> GlobalModel:
-    """Record `weights` as the global model of `round_` (idempotent for identical tensors)."""
+    """Record `weights` as the global model of `round_` of a run (idempotent for identical tensors).
+
+    Without a scope, the round belongs to run 1 of the task's default federation. Rounds open in
+    order: FederationError for one that is not the run's next.
+    """
+    scope = scope or Scope(task, 1)
+    if scope == Scope(task, 1):
+        ensure_federation(session, task, task)
+    check_next_round(session, scope, round_)
     store = store or BlobStore()
     data = dump_arrays(weights)
-    digest = store.put(data)
-    existing = _global_row(session, task, round_)
+    existing = _global_row(session, scope, round_)
     if existing is not None:
         if existing.tensor_sha256 != tensor_sha256(weights):
-            raise ValueError(f"round {round_} of {task} already has a different global model")
+            raise ValueError(f"round {round_} of {scope} already has a different global model")
         return existing
+    digest = store.put(data)
     session.info[_REGISTERING] = True  # this transaction may still roll back: keep its rows out of the cache
-    row = GlobalModel(task=task, round=round_, file_sha256=digest, tensor_sha256=tensor_sha256(weights))
+    row = GlobalModel(task=task, federation=scope.federation, run=scope.run, round=round_, file_sha256=digest,
+                      tensor_sha256=tensor_sha256(weights))
     assert digest == file_sha256(data)
     session.add(row)
     session.flush()
@@ -96,8 +114,8 @@ def register_global(
 
 
 def ensure_first_round(session: Session, task: str, store: BlobStore | None = None) -> GlobalRef:
-    """Round 1's global model is the task's fixed-seed initialisation; register it if missing."""
-    if (ref := global_model(session, task, 1)) is not None:
+    """Round 1 of the task's default federation starts from its fixed-seed initialisation; register it if missing."""
+    if (ref := global_model(session, Scope(task, 1), 1)) is not None:
         return ref
     row = register_global(session, task, 1, get_task(task).initial_weights(), store)
     return GlobalRef(row.task, row.round, row.file_sha256, row.tensor_sha256)
@@ -112,11 +130,12 @@ class Peer:
 
 
 def earlier_peers(session: Session, submission: Submission) -> list[Peer]:
-    """The other submissions of the same task and round that arrived before this one, oldest first."""
+    """The other submissions of the same run and round that arrived before this one, oldest first."""
     rows = session.execute(
         select(Submission.hospital_id, Submission.file_sha256)
         .where(
-            Submission.task == submission.task,
+            Submission.federation == submission.federation,
+            Submission.run == submission.run,
             Submission.round == submission.round,
             Submission.id != submission.id,
             Submission.created_at < submission.created_at,

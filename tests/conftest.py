@@ -222,7 +222,8 @@ def new_round(database: str) -> Callable[[str], int]:
             # A transaction-scoped lock: parallel callers never pick the same round number.
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
-            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.task == task)) or 0) + 1
+            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
+                                                                       GlobalModel.run == 1)) or 0) + 1
             register_global(session, task, round_, get_task(task).initial_weights())
         return round_
 

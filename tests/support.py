@@ -39,12 +39,13 @@ def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: in
                         if v.is_floating_point()})
 
 
-def submit(base_url: str, headers: dict[str, str], data: bytes, task: str = "heart-mlp", round_: int = 1,
+def submit(base_url: str, headers: dict[str, str], data: bytes, task: str | None = "heart-mlp", round_: int = 1,
            **extra: Any) -> httpx.Response:
-    """POST an update to the gateway."""
+    """POST an update to the gateway (no task field when `task` is None: a federation names it)."""
+    form = {"round": str(round_), **({"task": task} if task is not None else {}),
+            **{k: str(v) for k, v in extra.items()}}
     return httpx.post(f"{base_url}/api/v1/submissions", headers=headers,
-                      files={"file": ("update.safetensors", data, "application/octet-stream")},
-                      data={"task": task, "round": str(round_), **{k: str(v) for k, v in extra.items()}}, timeout=30)
+                      files={"file": ("update.safetensors", data, "application/octet-stream")}, data=form, timeout=30)
 
 
 def wait_recorded(base_url: str, headers: dict[str, str], submission_id: str, timeout: float = 90) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from shared.db import session_scope
 from shared.models import Decision, Submission
 from shared.modeltask import heart
 from shared.modeltask.registry import get_task
-from shared.weights import Weights, flatten, global_model, load_weights
+from shared.weights import Weights, flatten, global_model, load_weights, scope_of
 
 CLIMBS = 0.0  # an honest step on a centre's data does not climb the loss on that centre's rows
 
@@ -68,7 +68,7 @@ def own_slopes(spec: RunSpec) -> list[dict[str, Any]]:
             rows = session.execute(select(Submission, Decision).join(Decision, Decision.submission_id == Submission.id)
                                    .order_by(Submission.created_at, Submission.id)).all()
             for submission, decision in rows:
-                reference = global_model(session, spec.task, submission.round)
+                reference = global_model(session, scope_of(submission), submission.round)
                 assert reference is not None
                 before, after = load_weights(reference.file_sha256), load_weights(submission.file_sha256)
                 centre = submission.hospital_id.rsplit("-", 1)[0] if spec.split > 1 else submission.hospital_id

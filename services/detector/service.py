@@ -3,11 +3,11 @@
 A verdict uses only evidence that is fixed when the update arrives, so it is the same whichever
 worker runs it and whenever: the round's global model and golden-set metrics, the updates of the
 round that arrived earlier (their weights, not their verdicts, which may not exist yet), and the
-federation's closed rounds. A round's federation is the chain of rounds before it whose global
-models each continue the one before (the next global model is an aggregate of what the earlier
-round accepted, see features.continues): the round just before gives the reference step, norms
-and crafted-update checks, and the whole chain the Isolation Forest's history. Another run that
-happened to use the neighbouring round number is not part of the chain.
+closed rounds of the same federation run. History never crosses runs, and within a run it is the
+chain of rounds before this one whose global models each continue the one before (the next
+global model is an aggregate of what the earlier round accepted, see features.continues): the
+round just before gives the reference step, norms and crafted-update checks, and the whole chain
+the Isolation Forest's history.
 """
 
 from __future__ import annotations
@@ -21,26 +21,27 @@ from services.detector.calibration import honest_scale
 from services.detector.forest import Forest, fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.evidence import evidence_digest
+from shared.federations import Scope
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
 from shared.stage import advance, load_submission, reached
-from shared.weights import earlier_peers, flatten, global_model, load_weights
+from shared.weights import earlier_peers, flatten, global_model, load_weights, scope_of
 
 HISTORY_ROUNDS = 50  # the forest learns from at most the federation's last 50 closed rounds
 
-# Fitted forests by (database, task, federation rounds): closed rounds never change, so a fit is
-# reused by every update of the round and by every worker that sees the same rounds.
-_forests: dict[tuple[str, str, tuple[int, ...]], Forest] = {}
-# Whether round r - 1 is round r's parent, by (database, task, r): fixed once round r - 1 closed.
-_parents: dict[tuple[str, str, int], bool] = {}
+# Fitted forests by (database, run, its rounds): closed rounds never change, so a fit is reused by
+# every update of the round and by every worker that sees the same rounds.
+_forests: dict[tuple[str, Scope, tuple[int, ...]], Forest] = {}
+# Whether round r - 1 is round r's parent, by (database, run, r): fixed once round r - 1 closed.
+_parents: dict[tuple[str, Scope, int], bool] = {}
 
 
-def _is_parent(session: Session, task: str, round_: int) -> bool:
-    """Whether round `round_` - 1 of `task` is the previous round of the same federation."""
-    key = (str(session.get_bind().engine.url), task, round_)
+def _is_parent(session: Session, scope: Scope, round_: int) -> bool:
+    """Whether round `round_` - 1 of the run is the previous round of the same training (its model continues)."""
+    key = (str(session.get_bind().engine.url), scope, round_)
     if key not in _parents:
-        current = global_model(session, task, round_)
-        previous = previous_round(session, task, round_ - 1)
+        current = global_model(session, scope, round_)
+        previous = previous_round(session, scope, round_ - 1)
         _parents[key] = current is not None and previous is not None and \
             feat.continues(previous, flatten(load_weights(current.file_sha256)))
         if len(_parents) > 65536:
@@ -48,25 +49,26 @@ def _is_parent(session: Session, task: str, round_: int) -> bool:
     return _parents[key]
 
 
-def federation_rounds(session: Session, task: str, round_: int) -> list[int]:
-    """The federation's closed rounds before `round_`, oldest first (at most HISTORY_ROUNDS)."""
+def federation_rounds(session: Session, scope: Scope, round_: int) -> list[int]:
+    """The run's closed rounds before `round_`, oldest first (at most HISTORY_ROUNDS)."""
     rounds: list[int] = []
-    while len(rounds) < HISTORY_ROUNDS and _is_parent(session, task, round_):
+    while len(rounds) < HISTORY_ROUNDS and _is_parent(session, scope, round_):
         round_ -= 1
         rounds.append(round_)
     return rounds[::-1]
 
 
-def previous_round(session: Session, task: str, round_: int) -> feat.PreviousRound | None:
-    """Round `round_` of `task` as AURA decided it: its global model and the updates it accepted."""
-    reference = global_model(session, task, round_)
+def previous_round(session: Session, scope: Scope, round_: int) -> feat.PreviousRound | None:
+    """Round `round_` of a run as AURA decided it: its global model and the updates it accepted."""
+    reference = global_model(session, scope, round_)
     if reference is None:
         return None
     rows = session.execute(
         select(Submission, Fingerprint)
         .join(Decision, Decision.submission_id == Submission.id)
         .outerjoin(Fingerprint, Fingerprint.submission_id == Submission.id)
-        .where(Submission.task == task, Submission.round == round_, Decision.verdict == Verdict.ACCEPTED)
+        .where(Submission.federation == scope.federation, Submission.run == scope.run, Submission.round == round_,
+               Decision.verdict == Verdict.ACCEPTED)
         .order_by(Submission.created_at, Submission.id)).all()
     accepted = {s.hospital_id: flatten(load_weights(s.file_sha256)) for s, _ in rows}
     shifts = {s.hospital_id: (np.asarray(fp.attribution) - np.asarray(fp.reference)).tolist()
@@ -78,11 +80,13 @@ def previous_round(session: Session, task: str, round_: int) -> feat.PreviousRou
 def _forest_for(session: Session, submission: Submission, rounds: list[int]) -> Forest | None:
     """The forest over the accepted updates of the federation's closed rounds (None while too few)."""
     window = tuple(rounds[-HISTORY_ROUNDS:])
-    key = (str(session.get_bind().engine.url), submission.task, window)
+    scope = scope_of(submission)
+    key = (str(session.get_bind().engine.url), scope, window)
     if key not in _forests:
         decisions = session.scalars(
             select(Decision).join(Submission, Submission.id == Decision.submission_id)
-            .where(Submission.task == submission.task, Submission.round.in_(window),
+            .where(Submission.federation == scope.federation, Submission.run == scope.run,
+                   Submission.round.in_(window),
                    Decision.verdict == Verdict.ACCEPTED)
             .order_by(Submission.round, Submission.created_at, Submission.id)).all()
         if len(decisions) < max(get_settings().forest_min_history, 2):
@@ -99,7 +103,7 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) \
     evidence = session.execute(
         select(Evaluation, Fingerprint).join(Fingerprint, Fingerprint.submission_id == Evaluation.submission_id)
         .where(Evaluation.submission_id == submission.id)).first()
-    reference = global_model(session, submission.task, submission.round)
+    reference = global_model(session, scope_of(submission), submission.round)
     if evidence is None or reference is None:
         raise LookupError(f"submission {submission.id} is missing its evaluation, fingerprint or global model")
     evaluation, fingerprint = evidence
@@ -111,7 +115,7 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) \
         update=flatten(load_weights(submission.file_sha256)),
         global_weights=flatten(load_weights(reference.file_sha256)),
         peers=peers,
-        previous=previous_round(session, submission.task, rounds[-1]) if rounds else None,
+        previous=previous_round(session, scope_of(submission), rounds[-1]) if rounds else None,
         feature_names=fingerprint.features,
         attribution=fingerprint.attribution,
         attribution_global=fingerprint.reference,
@@ -124,7 +128,7 @@ def detect(session: Session, submission_id: str) -> None:
     submission = load_submission(session, submission_id)
     if not reached(submission, Status.DECIDED):
         settings = get_settings()
-        rounds = federation_rounds(session, submission.task, submission.round)
+        rounds = federation_rounds(session, scope_of(submission), submission.round)
         inputs, evaluation, fingerprint = build_inputs(session, submission, rounds)
         features = feat.compute(inputs)
         reasons = rule_reasons(features)

@@ -15,6 +15,8 @@ class SubmissionSummary(BaseModel):
     id: str
     hospital_id: str
     task: str
+    federation: str
+    run: int
     round: int
     status: str
     verdict: str | None
@@ -121,7 +123,35 @@ class TaskOut(BaseModel):
     tensors: list[dict[str, Any]]
     golden_rows: int
     centres: list[str] = Field(description="the centres the golden set holds rows of (what a hospital's centre may be)")
+    rounds: list[int] = Field(description="open rounds of run 1 of the task's default federation")
+    parameters: int = Field(description="values an update carries")
+    objective: str
+
+
+class FederationIn(BaseModel):
+    """A federation to create: its id, the task it trains, a display name and its declared training recipe."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    task: str
+    name: str = Field("", max_length=200)
+    recipe: dict[str, Any] = Field(default_factory=dict, description="e.g. lr, local_epochs, batch_size, optimizer")
+
+
+class RunOut(BaseModel):
+    """One run of a federation and its open rounds."""
+
+    run: int
     rounds: list[int]
+
+
+class FederationOut(BaseModel):
+    """A federation, its recipe and its runs."""
+
+    id: str
+    task: str
+    name: str
+    recipe: dict[str, Any]
+    runs: list[RunOut]
 
 
 class GlobalModelOut(BaseModel):
@@ -129,6 +159,8 @@ class GlobalModelOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     task: str
+    federation: str
+    run: int
     round: int
     file_sha256: str
     tensor_sha256: str

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from services.intake.validation import UploadRejected, ValidatedUpdate, validate_update
 from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
-from shared.db import session_scope
-from shared.models import GlobalModel, RefusedUpload, Submission
+from shared.db import read_scope, session_scope
+from shared.federations import FederationError, Scope, resolve, rounds_of
+from shared.models import Federation, RefusedUpload, Submission
 from shared.modeltask.registry import tasks
 from shared.modeltask.task import Task
 from shared.settings import Settings, get_settings
@@ -25,12 +26,13 @@ from shared.weights import global_model
 
 
 class SubmissionConflict(Exception):
-    """A different update for a (hospital, task, round) that already has one."""
+    """A different update for a (hospital, federation run, round) that already has one."""
 
     def __init__(self, existing: Submission) -> None:
         super().__init__(
             f"hospital {existing.hospital_id!r} already submitted a different update for round "
-            f"{existing.round} of {existing.task} (submission {existing.id}, status {existing.status})"
+            f"{existing.round} of {existing.federation} run {existing.run} (submission {existing.id}, "
+            f"status {existing.status})"
         )
         self.existing = existing
 
@@ -40,12 +42,14 @@ class Upload:
     """What a hospital sent, before any check."""
 
     hospital_id: str
-    task: str
+    task: str | None  # None when a federation is named (its task is then the one)
     round: int
     chunks: Iterable[bytes]
     idempotency_key: str | None = None
     num_examples: int | None = None
     signature: str | None = None
+    federation: str | None = None  # None: the task's default federation
+    run: int | None = None  # None: the federation's newest run
 
 
 def read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
@@ -70,17 +74,32 @@ def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
         session.add(RefusedUpload(hospital_id=hospital_id, code=code, message=message[:2000]))
 
 
-def _check_round(session: Session, task: str, round_: int) -> None:
-    if global_model(session, task, round_) is None:
-        rounds = sorted(session.scalars(select(GlobalModel.round).where(GlobalModel.task == task)))
+def _check_round(session: Session, scope: Scope, round_: int) -> None:
+    if global_model(session, scope, round_) is None:
+        rounds = rounds_of(session, scope)
         open_rounds = f"{rounds[0]}-{rounds[-1]}" if rounds else "none"
-        raise UploadRejected("unknown_round", f"round {round_} of {task} is not open (open rounds: {open_rounds})")
+        raise UploadRejected("unknown_round", f"round {round_} of {scope} is not open (open rounds: {open_rounds})")
 
 
-def _existing(session: Session, upload: Upload) -> Submission | None:
+def _existing(session: Session, upload: Upload, scope: Scope) -> Submission | None:
     return session.scalar(select(Submission).where(
-        Submission.hospital_id == upload.hospital_id, Submission.task == upload.task,
-        Submission.round == upload.round))
+        Submission.hospital_id == upload.hospital_id, Submission.federation == scope.federation,
+        Submission.run == scope.run, Submission.round == upload.round))
+
+
+def _task_name(upload: Upload) -> str:
+    """The task an upload is for, known before its body is read: named, and the federation's (one read, if named)."""
+    if upload.federation is None:
+        if upload.task is None:
+            raise UploadRejected("missing_scope", "name a federation (or a task, for its default federation)")
+        return upload.task
+    with read_scope() as connection:
+        task = connection.scalar(select(Federation.task).where(Federation.id == upload.federation))
+    if task is None:
+        raise UploadRejected("unknown_federation", f"no federation {upload.federation!r}")
+    if upload.task is not None and upload.task != task:
+        raise UploadRejected("task_mismatch", f"federation {upload.federation!r} trains {task}, not {upload.task}")
+    return str(task)
 
 
 def submit(upload: Upload) -> tuple[Submission, bool]:
@@ -97,39 +116,46 @@ def record(upload: Upload) -> tuple[Submission, bool]:
     """Validate and store an upload, committed, without enqueueing it. Raises UploadRejected or SubmissionConflict."""
     settings = get_settings()
     try:
-        if upload.task not in tasks():
-            raise UploadRejected("unknown_task", f"unknown task {upload.task!r}; known: {', '.join(sorted(tasks()))}")
-        task = tasks()[upload.task]
+        task_name = _task_name(upload)
+        if task_name not in tasks():
+            raise UploadRejected("unknown_task", f"unknown task {task_name!r}; known: {', '.join(sorted(tasks()))}")
+        task = tasks()[task_name]
         cap = upload_cap(task, settings)
         data = read_capped(upload.chunks, cap)
         update = validate_update(data, task.schema, max_header_bytes=settings.max_header_bytes, max_upload_bytes=cap)
         with session_scope() as session:
-            _check_round(session, upload.task, upload.round)
-            return _insert(session, upload, update, data), True
+            try:
+                _, scope = resolve(session, task=task_name, federation=upload.federation, run=upload.run)
+            except FederationError as exc:
+                raise UploadRejected(exc.code, exc.message) from exc
+            _check_round(session, scope, upload.round)
+            return _insert(session, upload, task_name, scope, update, data), True
     except UploadRejected as exc:
         record_refusal(upload.hospital_id, exc.code, exc.message)
         raise
     except IntegrityError as exc:
         # The round already holds an update of this hospital: sent again, or a concurrent upload
         # won the race. Inserting first and looking only then saves a query on every new update.
-        return _already_submitted(upload, update.tensor_sha256, exc)
+        return _already_submitted(upload, scope, update.tensor_sha256, exc)
 
 
-def _insert(session: Session, upload: Upload, update: ValidatedUpdate, data: bytes) -> Submission:
+def _insert(session: Session, upload: Upload, task: str, scope: Scope, update: ValidatedUpdate,
+            data: bytes) -> Submission:
     submission = Submission(
-        hospital_id=upload.hospital_id, task=upload.task, round=upload.round,
+        hospital_id=upload.hospital_id, task=task, federation=scope.federation, run=scope.run, round=upload.round,
         file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
         idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
     )
     session.add(submission)
-    session.flush()  # the unique (hospital, task, round) check, before the blob is written
+    session.flush()  # the unique (hospital, federation, run, round) check, before the blob is written
     BlobStore().put(data)  # before the commit, so no worker sees a row without its blob; content-addressed
     return submission
 
 
-def _already_submitted(upload: Upload, tensor_sha256: str, error: IntegrityError) -> tuple[Submission, bool]:
+def _already_submitted(upload: Upload, scope: Scope, tensor_sha256: str,
+                       error: IntegrityError) -> tuple[Submission, bool]:
     with session_scope() as session:
-        existing = _existing(session, upload)
+        existing = _existing(session, upload, scope)
     if existing is None:
         raise error  # not the round's uniqueness: a real integrity problem
     if existing.tensor_sha256 == tensor_sha256:

@@ -25,7 +25,8 @@ from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Role, 
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
-STATUS_FOR_CODE = {"too_large": 413, "pickle_refused": 415, "zip_refused": 415}
+STATUS_FOR_CODE = {"too_large": 413, "pickle_refused": 415, "zip_refused": 415, "unknown_federation": 404,
+                   "unknown_run": 404}
 CHUNK = 64 * 1024
 
 
@@ -41,17 +42,20 @@ def create_submission(
     who: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="the update as one safetensors file")],
-    task: Annotated[str, Form()],
     round: Annotated[int, Form(ge=1)],
+    task: Annotated[str | None, Form(description="the task; with no federation, its default federation")] = None,
+    federation: Annotated[str | None, Form(max_length=64, description="the federation (its task is implied)")] = None,
+    run: Annotated[int | None, Form(ge=1, description="the federation's run (default: its newest)")] = None,
     idempotency_key: Annotated[str | None, Form(max_length=200)] = None,
     num_examples: Annotated[int | None, Form(ge=0)] = None,
     signature: Annotated[str | None, Form(max_length=512)] = None,
 ) -> Submission:
-    """Submit a model update for vetting (hospital keys only)."""
+    """Submit a model update for vetting in a round of a federation run (hospital keys only)."""
     if who.role != Role.HOSPITAL or who.hospital_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a hospital's key can submit updates")
     upload = Upload(hospital_id=who.hospital_id, task=task, round=round, chunks=_chunks(file),
-                    idempotency_key=idempotency_key, num_examples=num_examples, signature=signature)
+                    idempotency_key=idempotency_key, num_examples=num_examples, signature=signature,
+                    federation=federation, run=run)
     try:
         submission, created = submit(upload)
     except UploadRejected as exc:

@@ -51,7 +51,8 @@ def _fresh_round(task: str = "heart-mlp") -> int:
     with session_scope() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-        round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.task == task)) or 0) + 1
+        round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
+                                                                       GlobalModel.run == 1)) or 0) + 1
         register_global(session, task, round_, get_task(task).initial_weights())
     return round_
 

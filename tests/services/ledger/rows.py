@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.ledger.keys import LogConfig
 from services.ledger.service import Appended, append
 from shared.evidence import evidence_digest
+from shared.federations import ensure_federation
 from shared.models import Decision, Evaluation, Fingerprint, Hospital, Status, Submission, utcnow
 
 
@@ -28,8 +29,11 @@ def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None, *, 
     with engine.begin() as conn:
         if conn.scalar(sa.select(Hospital.id).where(Hospital.id == hospital)) is None:
             conn.execute(sa.insert(Hospital).values(id=hospital, name=hospital, created_at=now))
+        with Session(conn) as session:
+            ensure_federation(session, "heart-mlp", "heart-mlp")
         conn.execute(sa.insert(Submission), [{
-            "id": sid, "hospital_id": hospital, "task": "heart-mlp", "round": i + 1,
+            "id": sid, "hospital_id": hospital, "task": "heart-mlp", "federation": "heart-mlp", "run": 1,
+            "round": i + 1,
             "file_sha256": hashlib.sha256(sid.encode()).hexdigest(),
             "tensor_sha256": hashlib.sha256(b"t" + sid.encode()).hexdigest(), "size_bytes": 1000,
             "status": Status.DECIDED, "verdict": "accepted", "attempts": 1,
