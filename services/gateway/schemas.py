@@ -137,7 +137,7 @@ class FederationIn(BaseModel):
     recipe: dict[str, Any] = Field(default_factory=dict, description="e.g. lr, local_epochs, batch_size, optimizer")
 
 
-class RunOut(BaseModel):
+class FederationRunOut(BaseModel):
     """One run of a federation and its open rounds."""
 
     run: int
@@ -151,7 +151,7 @@ class FederationOut(BaseModel):
     task: str
     name: str
     recipe: dict[str, Any]
-    runs: list[RunOut]
+    runs: list[FederationRunOut]
 
 
 class GlobalModelOut(BaseModel):

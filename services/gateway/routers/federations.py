@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.gateway.auth import PrincipalDep, require
 from services.gateway.deps import SessionDep
-from services.gateway.schemas import FederationIn, FederationOut, GlobalModelOut, RunOut
+from services.gateway.schemas import FederationIn, FederationOut, FederationRunOut, GlobalModelOut
 from services.intake.service import read_capped, upload_cap
 from services.intake.validation import UploadRejected, validate_update
 from shared.federations import FederationError, Scope, ensure_federation, get_federation, new_run, rounds_of
@@ -31,7 +31,8 @@ def _out(session: Session, federation: Federation) -> FederationOut:
     runs = session.scalars(select(FederationRun.run).where(FederationRun.federation_id == federation.id)
                            .order_by(FederationRun.run))
     return FederationOut(id=federation.id, task=federation.task, name=federation.name, recipe=federation.recipe,
-                         runs=[RunOut(run=r, rounds=rounds_of(session, Scope(federation.id, r))) for r in runs])
+                         runs=[FederationRunOut(run=r, rounds=rounds_of(session, Scope(federation.id, r)))
+                               for r in runs])
 
 
 @router.get("", response_model=list[FederationOut])
@@ -62,13 +63,13 @@ def read_federation(federation_id: str, _: PrincipalDep, session: SessionDep) ->
         raise _fail(exc) from exc
 
 
-@router.post("/{federation_id}/runs", response_model=RunOut, status_code=status.HTTP_201_CREATED,
+@router.post("/{federation_id}/runs", response_model=FederationRunOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def start_run(federation_id: str, session: SessionDep) -> RunOut:
+def start_run(federation_id: str, session: SessionDep) -> FederationRunOut:
     """Start the federation's next run: its rounds start at 1 and it shares no history with earlier runs."""
     try:
         get_federation(session, federation_id)
-        return RunOut(run=new_run(session, federation_id), rounds=[])
+        return FederationRunOut(run=new_run(session, federation_id), rounds=[])
     except FederationError as exc:
         raise _fail(exc) from exc
 
