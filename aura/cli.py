@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from aura.cli_federations import calibrate_command, federations_app
 from aura.cli_ledger import ledger_app, verify_app
 from aura.cli_tasks import tasks_app
 from shared.settings import get_settings
@@ -25,6 +26,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(verify_app, name="verify")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(federations_app, name="federations")
+app.command("calibrate")(calibrate_command)
 
 
 @app.command()

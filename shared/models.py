@@ -117,6 +117,24 @@ class FederationRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Calibration(Base):
+    """One fit of a federation's detector thresholds from updates its operator vouched are honest (append-only)."""
+
+    __tablename__ = "calibrations"
+    __table_args__ = (UniqueConstraint("federation_id", "version", name="uq_calibrations_federation_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    federation_id: Mapped[str] = mapped_column(ForeignKey("federations.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    fitted: Mapped[dict[str, Any]]  # services.detector.calibration.fit's output
+    source: Mapped[dict[str, Any]]  # which run and rounds, how many updates, the operator's note
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def name(self) -> str:
+        """How verdicts name it."""
+        return f"{self.federation_id} v{self.version}"
+
+
 def _in_run(table: str) -> ForeignKeyConstraint:
     return ForeignKeyConstraint(["federation", "run"], ["federation_runs.federation_id", "federation_runs.run"],
                                 name=f"fk_{table}_federation_run")
@@ -208,6 +226,8 @@ class Decision(Base):
     # shared.evidence.evidence_digest of what the detector decided on; NULL where the verdict
     # rests on no completed evidence (the sweeper's `error`): the ledger then digests the rows.
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The calibration the thresholds came from ("federation vN", or AURA's defaults); NULL before 0009.
+    calibration: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -20,13 +20,14 @@ def perturbed_update(task: str = "heart-mlp", seed: int = 0, scale: float = 0.05
 
 
 def trained_update(task: str = "heart-mlp", centre: str = "Cleveland", steps: int = 100, seed: int = 0,
-                   flip_labels: bool = False, lr: float = 1e-3, batch: int = 4) -> bytes:
-    """An honest (or, binary tasks, label-flipped) local update: SGD on a centre's rows from the round-1 model."""
+                   flip_labels: bool = False, lr: float = 1e-3, batch: int = 4,
+                   start: dict[str, np.ndarray] | None = None) -> bytes:
+    """An honest (or, binary, label-flipped) local update: SGD on a centre's rows from `start` (default: round 1's)."""
     import torch
 
     model_task = get_task(task)
     data = model_task.dataset.centre(centre).train
-    model = model_task.model_from(model_task.initial_weights()).train()
+    model = model_task.model_from(model_task.initial_weights() if start is None else start).train()
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     x, y = torch.from_numpy(data.x), torch.from_numpy(1.0 - data.y if flip_labels else data.y)

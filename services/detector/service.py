@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.detector import features as feat
-from services.detector.calibration import honest_scale
+from services.detector.calibrate import calibration_for
+from services.detector.calibration import Calibration
 from services.detector.forest import Forest, fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.evidence import evidence_digest
@@ -97,7 +98,7 @@ def _forest_for(session: Session, submission: Submission, rounds: list[int]) -> 
     return _forests[key]
 
 
-def build_inputs(session: Session, submission: Submission, rounds: list[int]) \
+def build_inputs(session: Session, submission: Submission, rounds: list[int], calibration: Calibration) \
         -> tuple[feat.Inputs, Evaluation, Fingerprint]:
     """Load every piece of evidence the features need from the database and blob store (and the rows it came from)."""
     evidence = session.execute(
@@ -119,7 +120,7 @@ def build_inputs(session: Session, submission: Submission, rounds: list[int]) \
         feature_names=fingerprint.features,
         attribution=fingerprint.attribution,
         attribution_global=fingerprint.reference,
-        honest_scale=honest_scale(submission.task),
+        honest_scale=calibration.honest_scale,
     ), evaluation, fingerprint
 
 
@@ -129,16 +130,18 @@ def detect(session: Session, submission_id: str) -> None:
     if not reached(submission, Status.DECIDED):
         settings = get_settings()
         rounds = federation_rounds(session, scope_of(submission), submission.round)
-        inputs, evaluation, fingerprint = build_inputs(session, submission, rounds)
-        features = feat.compute(inputs)
-        reasons = rule_reasons(features)
+        calibration = calibration_for(session, submission.federation, submission.task)
+        inputs, evaluation, fingerprint = build_inputs(session, submission, rounds, calibration)
+        features = {**feat.compute(inputs), "calibration": calibration.name}
+        reasons = rule_reasons(features, calibration.rules, calibration.against)
         forest = _forest_for(session, submission, rounds) if rounds else None
         if forest is not None:
             reasons.append(forest_reason(forest, forest_vector(features)))
         verdict, score, ranked = decide(reasons, settings.detector_threshold)
         session.add(Decision(submission_id=submission.id, verdict=verdict, score=score,
                              threshold=settings.detector_threshold, reasons=ranked, features=features,
-                             evidence_sha256=evidence_digest(evaluation, fingerprint, features)))
+                             evidence_sha256=evidence_digest(evaluation, fingerprint, features),
+                             calibration=calibration.name))
         submission.verdict = verdict
         submission.decided_at = utcnow()
     advance(submission, Status.DECIDED)

@@ -48,6 +48,7 @@ class Decision(BaseModel):
     threshold: float
     reasons: list[Reason]
     features: dict[str, Any]
+    calibration: str | None = Field(None, description="the thresholds' calibration: 'federation vN' or AURA's defaults")
 
 
 class FingerprintOut(BaseModel):
@@ -145,13 +146,33 @@ class FederationRunOut(BaseModel):
 
 
 class FederationOut(BaseModel):
-    """A federation, its recipe and its runs."""
+    """A federation, its recipe, its runs and the calibration in force."""
 
     id: str
     task: str
     name: str
     recipe: dict[str, Any]
     runs: list[FederationRunOut]
+    calibration: str | None = Field(description="its newest calibration ('federation vN'); None: AURA's defaults")
+
+
+class CalibrationIn(BaseModel):
+    """Rounds of a run whose updates the operator vouches are honest."""
+
+    run: int = Field(ge=1)
+    rounds: list[int] = Field(min_length=1)
+    note: str = Field("", max_length=500)
+
+
+class CalibrationOut(BaseModel):
+    """One calibration of a federation: what it was fitted from and the bounds it set."""
+
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    version: int
+    source: dict[str, Any]
+    fitted: dict[str, Any]
+    created_at: datetime
 
 
 class GlobalModelOut(BaseModel):

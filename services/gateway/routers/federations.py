@@ -8,13 +8,21 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.detector.calibrate import calibrate
 from services.gateway.auth import PrincipalDep, require
 from services.gateway.deps import SessionDep
-from services.gateway.schemas import FederationIn, FederationOut, FederationRunOut, GlobalModelOut
+from services.gateway.schemas import (
+    CalibrationIn,
+    CalibrationOut,
+    FederationIn,
+    FederationOut,
+    FederationRunOut,
+    GlobalModelOut,
+)
 from services.intake.service import read_capped, upload_cap
 from services.intake.validation import UploadRejected, validate_update
 from shared.federations import FederationError, Scope, ensure_federation, get_federation, new_run, rounds_of
-from shared.models import Federation, FederationRun, GlobalModel, Role
+from shared.models import Calibration, Federation, FederationRun, GlobalModel, Role
 from shared.modeltask.registry import tasks
 from shared.settings import get_settings
 from shared.weights import global_model, register_global
@@ -30,7 +38,10 @@ def _fail(exc: FederationError) -> HTTPException:
 def _out(session: Session, federation: Federation) -> FederationOut:
     runs = session.scalars(select(FederationRun.run).where(FederationRun.federation_id == federation.id)
                            .order_by(FederationRun.run))
+    newest = session.scalar(select(Calibration).where(Calibration.federation_id == federation.id)
+                            .order_by(Calibration.version.desc()).limit(1))
     return FederationOut(id=federation.id, task=federation.task, name=federation.name, recipe=federation.recipe,
+                         calibration=newest.name if newest else None,
                          runs=[FederationRunOut(run=r, rounds=rounds_of(session, Scope(federation.id, r)))
                                for r in runs])
 
@@ -111,3 +122,24 @@ def open_round(federation_id: str, run: int, round_: int, session: SessionDep, r
     except FederationError as exc:
         raise _fail(exc) from exc
     return open_round_from_upload(session, federation.task, Scope(federation_id, run), round_, file, response)
+
+
+@router.get("/{federation_id}/calibrations", response_model=list[CalibrationOut], responses={404: {}})
+def list_calibrations(federation_id: str, _: PrincipalDep, session: SessionDep) -> list[Calibration]:
+    """The federation's calibrations, newest first."""
+    try:
+        get_federation(session, federation_id)
+    except FederationError as exc:
+        raise _fail(exc) from exc
+    return list(session.scalars(select(Calibration).where(Calibration.federation_id == federation_id)
+                                .order_by(Calibration.version.desc())))
+
+
+@router.post("/{federation_id}/calibrations", response_model=CalibrationOut, status_code=status.HTTP_201_CREATED,
+             responses={404: {}, 422: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
+def create_calibration(federation_id: str, body: CalibrationIn, session: SessionDep) -> Calibration:
+    """Fit the federation's next calibration from rounds of a run whose updates the operator vouches are honest."""
+    try:
+        return calibrate(session, federation_id, body.run, body.rounds, body.note)
+    except FederationError as exc:
+        raise _fail(exc) from exc

@@ -117,6 +117,7 @@ def get_submission(submission_id: str, who: PrincipalDep, session: SessionDep) -
                                    reference=fingerprint.reference, peer_reference=fingerprint.peer_reference)
         if fingerprint else None,
         decision=DecisionOut(verdict=decision.verdict, score=decision.score, threshold=decision.threshold,
-                             reasons=decision.reasons, features=decision.features) if decision else None,
+                             reasons=decision.reasons, features=decision.features,
+                             calibration=decision.calibration) if decision else None,
         ledger_index=ledger_index,
     )
