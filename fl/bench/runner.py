@@ -55,7 +55,7 @@ def _explained(reasons: list[dict[str, Any]], threshold: float) -> bool:
             and any(ch.isdigit() for ch in str(first.get("text", ""))) and bool(first.get("signal")))
 
 
-def _vetted_updates(result: FederationResult, attackers: Iterable[str]) -> list[dict[str, Any]]:
+def vetted_updates(result: FederationResult, attackers: Iterable[str]) -> list[dict[str, Any]]:
     """Every update AURA vetted in this run, in order of arrival, with its verdict and evidence."""
     flower_round = {r.aura_round: r.round for r in result.rounds if r.aura_round is not None}
     bad = set(attackers)
@@ -80,7 +80,7 @@ def _vetted_updates(result: FederationResult, attackers: Iterable[str]) -> list[
     return out
 
 
-def _detection(updates: list[dict[str, Any]]) -> dict[str, Any]:
+def detection(updates: list[dict[str, Any]]) -> dict[str, Any]:
     malicious = [u["malicious"] for u in updates]
     c = counts(malicious, [u["verdict"] != "accepted" for u in updates])
     return {**c.as_dict(), "auroc": auroc([u["score"] for u in updates], malicious),
@@ -103,8 +103,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
         with scratch_aura():
             result = run_in_process(config, vetter=InProcessVetter(config.hospitals))
-            updates = _vetted_updates(result, spec.attackers)
-        record["detection"] = _detection(updates)
+            updates = vetted_updates(result, spec.attackers)
+        record["detection"] = detection(updates)
         record["updates"] = updates
     else:
         result = run_in_process(config)

@@ -17,6 +17,7 @@ default federation, until the operator fits one.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,7 +26,9 @@ from services.detector.scoring import AGAINST_BAD, AGAINST_FINE, RULES, Rule, de
 
 HONEST_SCALE: dict[str, float] = {"heart-mlp": 0.033, "heart-logreg": 0.168}
 AGAINST = "against_the_data"  # calibrated on its index (-cos + 3 x slope), not on its combined severity
+SCALE = "update_scale"  # compares with the honest scale reference, which calibration fits instead of its bounds
 MARGIN = 0.5  # of a rule's default width, beyond the most extreme honest value
+TAIL = 1.0  # times the distance from the honest median to the most extreme honest value
 MIN_VALUES = 8  # fewer honest values of a feature than this leave its rule at the default
 SCALE_MARGIN = 1.0  # the scale reference is the largest honest ratio itself; the rule allows 2x of it
 
@@ -48,6 +51,12 @@ class Calibration:
     def against(self) -> tuple[float, float]:
         """Where the against-the-data index is fine and where clearly bad."""
         return self.bounds.get(AGAINST, (AGAINST_FINE, AGAINST_BAD))
+
+    @property
+    def against_slope(self) -> tuple[float, float]:
+        """The golden-slope half of against-the-data: the golden-slope rule's bounds, 0.15 lower (as by default)."""
+        fine, bad = self.bounds.get("golden_slope", (0.25, 0.40))
+        return fine - 0.15, bad - 0.15
 
 
 def default_calibration(task: str) -> Calibration:
@@ -74,13 +83,21 @@ def fit(features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     for rule in RULES:
         fine, bad = _default_bounds(rule)
+        if rule.signal == SCALE:  # its reference, the largest honest scale, is what gets fitted (below)
+            rules[rule.signal] = {"feature": rule.feature, "values": 0, "default": [fine, bad], "bounds": [fine, bad],
+                                  "honest_extreme": None, "kept_default": "its reference is calibrated instead"}
+            continue
         direction = 1.0 if bad > fine else -1.0  # +1: larger values are worse
         values = [float(r[_feature(rule)]) for r in rows if r.get(_feature(rule)) is not None]
         entry: dict[str, Any] = {"feature": _feature(rule), "values": len(values), "default": [fine, bad]}
         if len(values) >= MIN_VALUES:
             extreme = max(values) if direction > 0 else min(values)
             width = abs(bad - fine)
-            start = extreme + direction * MARGIN * width
+            # Beyond the most extreme honest value by half the rule's width, or by as much as that
+            # value lies beyond the honest median, whichever is more: a few rounds show the honest
+            # spread but not its tail, and a wide spread has a long tail.
+            tail = abs(extreme - statistics.median(values))
+            start = extreme + direction * max(MARGIN * width, TAIL * tail)
             fitted = max(start, fine) if direction > 0 else min(start, fine)  # never tighter than the default
             entry |= {"honest_extreme": extreme, "bounds": [fitted, fitted + direction * width]}
         else:

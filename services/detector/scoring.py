@@ -106,25 +106,27 @@ RULES: tuple[Rule, ...] = (
 SIGNAL_FAMILY = {rule.signal: rule.family for rule in RULES} | {"isolation_forest": "forest"}
 
 
-def derived(f: Mapping[str, Any], against: tuple[float, float] = (AGAINST_FINE, AGAINST_BAD)) -> dict[str, Any]:
+def derived(f: Mapping[str, Any], against: tuple[float, float] = (AGAINST_FINE, AGAINST_BAD),
+            slope: tuple[float, float] = (0.10, 0.25)) -> dict[str, Any]:
     """Features combined from others: how much the update goes against the data (direction and golden loss).
 
     Two graded readings of the same evidence, the larger counts: both halves suspicious at once
-    (the smaller of their ramps), or their sum -cos + 3 x slope beyond anything honest
-    (`against`: where that index is fine and where clearly bad).
+    (the smaller of their ramps; `slope` bounds the golden-slope half), or their sum -cos + 3 x slope
+    beyond anything honest (`against`: where that index is fine and where clearly bad).
     """
     if f.get("cos_step") is None or f.get("loss_slope") is None:
         return {"against_data": None, "against_index": None, "against_fine": against[0]}
     index = -float(f["cos_step"]) + 3.0 * float(f["loss_slope"])
-    both = min(ramp(f["cos_step"], -0.1, -0.4), ramp(f["loss_slope"], 0.10, 0.25))
+    both = min(ramp(f["cos_step"], -0.1, -0.4), ramp(f["loss_slope"], *slope))
     return {"against_data": max(both, ramp(index, *against)), "against_index": index, "against_fine": against[0]}
 
 
 def rule_reasons(f: Mapping[str, Any], rules: Sequence[Rule] = RULES,
-                 against: tuple[float, float] = (AGAINST_FINE, AGAINST_BAD)) -> list[Reason]:
+                 against: tuple[float, float] = (AGAINST_FINE, AGAINST_BAD),
+                 slope: tuple[float, float] = (0.10, 0.25)) -> list[Reason]:
     """The graded rules' reasons for one feature dict (rules whose feature is missing say nothing)."""
     out: list[Reason] = []
-    f = {**f, **derived(f, against)}
+    f = {**f, **derived(f, against, slope)}
     for rule in rules:
         value = f.get(rule.feature)
         if value is None:

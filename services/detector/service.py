@@ -133,7 +133,7 @@ def detect(session: Session, submission_id: str) -> None:
         calibration = calibration_for(session, submission.federation, submission.task)
         inputs, evaluation, fingerprint = build_inputs(session, submission, rounds, calibration)
         features = {**feat.compute(inputs), "calibration": calibration.name}
-        reasons = rule_reasons(features, calibration.rules, calibration.against)
+        reasons = rule_reasons(features, calibration.rules, calibration.against, calibration.against_slope)
         forest = _forest_for(session, submission, rounds) if rounds else None
         if forest is not None:
             reasons.append(forest_reason(forest, forest_vector(features)))

@@ -14,12 +14,19 @@ def _honest(n: int = 12, **shift: float) -> list[dict[str, float]]:
     return [{k: v + shift.get(k, 0.0) * (i + 1) / n for k, v in base.items()} for i in range(n)]
 
 
-def test_a_rule_opens_half_its_width_beyond_the_most_extreme_honest_value():
-    fitted = fit(_honest(loss_ratio=0.2))  # honest loss ratios up to 1.2: far past the default 1.03
+def test_a_rule_opens_beyond_the_most_extreme_honest_value_by_its_distance_from_the_median():
+    fitted = fit(_honest(loss_ratio=0.2))  # honest loss ratios 1.017 .. 1.2 (median 1.108): past the default 1.03
 
     entry = fitted["rules"]["golden_loss"]
     assert entry["honest_extreme"] == pytest.approx(1.2)
-    assert entry["bounds"] == pytest.approx([1.2 + 0.5 * 0.07, 1.2 + 1.5 * 0.07])
+    tail = 1.2 - (1.0 + 0.2 * 6.5 / 12)
+    assert entry["bounds"] == pytest.approx([1.2 + tail, 1.2 + tail + 0.07])
+
+
+def test_a_narrow_honest_spread_still_leaves_half_the_rules_width():
+    values = [{"loss_ratio": 1.2 + 0.0001 * i} for i in range(10)]
+    fine, bad = fit(values)["rules"]["golden_loss"]["bounds"]
+    assert fine == pytest.approx(1.2009 + 0.035) and bad == pytest.approx(fine + 0.07)
 
 
 def test_a_rule_never_becomes_tighter_than_its_default():
@@ -34,7 +41,8 @@ def test_lower_is_worse_rules_open_downwards():
     fitted = fit(_honest(cos_step=-1.45))  # honest cosines down to -0.95
 
     fine, bad = fitted["rules"]["direction"]["bounds"]
-    assert fine == pytest.approx(-0.95 - 0.5 * 0.09) and bad == pytest.approx(fine - 0.09)
+    median = 0.5 - 1.45 * 6.5 / 12
+    assert fine == pytest.approx(-0.95 - max(0.045, median + 0.95)) and bad == pytest.approx(fine - 0.09)
 
 
 def test_too_few_honest_values_keep_the_default_and_say_so():
@@ -57,7 +65,7 @@ def test_a_stored_fit_changes_the_verdicts_rules_and_their_words():
 
     assert default.severity == 1.0
     assert fitted.severity == 0.0
-    assert "fine up to 1.23x" in fitted.text
+    assert "fine up to 1.29x" in fitted.text
 
 
 def test_without_a_fit_the_heart_tasks_keep_their_measured_scale_and_others_have_none():
