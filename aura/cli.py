@@ -232,6 +232,9 @@ def bench_calibration(
     split: Annotated[list[int] | None, typer.Option(help="hospitals per centre (1, 2, 3; repeat)")] = None,
     rounds: Annotated[int, typer.Option(help="rounds of each attacked run")] = 5,
     workers: Annotated[int, typer.Option(help="parallel processes")] = 2,
+    every_attacker: Annotated[bool | None, typer.Option(help="each hospital in turn attacks (default: not --quick)")]
+    = None,
+    name: Annotated[str, typer.Option(help="results file suffix (default: -quick with --quick)")] = "",
 ) -> None:
     """Recipes other than FLamby's, each calibrated on its own shadow rounds, then attacked: TPR and FPR per recipe."""
     import json
@@ -240,9 +243,10 @@ def bench_calibration(
 
     seeds = tuple(seed) if seed else ((42,) if quick else (42, 43, 44, 45, 46))
     splits = tuple(split) if split else ((1,) if quick else (1, 3))
-    suffix = "-quick" if quick else ""
+    suffix = name or ("-quick" if quick else "")
     records = Path(f"bench/results/calibration-recipes-{task}{suffix}.jsonl")
-    summary = run(cells_for(task, seeds, splits, rounds, quick), records, workers)
+    rotate = quick if every_attacker is None else not every_attacker
+    summary = run(cells_for(task, seeds, splits, rounds, rotate), records, workers)
     out = Path(f"bench/results/calibration-recipes-{task}{suffix}.json")
     out.write_text(json.dumps({"task": task, "seeds": seeds, "splits": splits, "rounds": rounds,
                                "summary": summary}, indent=2) + "\n")

@@ -28,31 +28,36 @@ def add(
     task: Annotated[str, typer.Option(help="the installed task it trains")],
     name: Annotated[str, typer.Option(help="display name")] = "",
     recipe: Annotated[str, typer.Option(help='training recipe as JSON, e.g. {"lr": 0.05, "local_epochs": 2}')] = "{}",
+    calibration_rounds: Annotated[int, typer.Option(help="run 1's first rounds you vouch are honest")] = 0,
 ) -> None:
     """Create a federation (its run 1 starts with no round open)."""
     from shared.db import session_scope
     from shared.federations import FederationError, ensure_federation
-    from shared.models import Federation
+    from shared.models import Federation, FederationRun
 
     with session_scope() as session:
         if session.get(Federation, federation_id) is not None:
             raise typer.BadParameter(f"federation {federation_id!r} exists")
         try:
             ensure_federation(session, federation_id, task, name=name or federation_id, recipe=json.loads(recipe))
+            session.get_one(FederationRun, (federation_id, 1)).calibration_rounds = calibration_rounds
         except (FederationError, KeyError, json.JSONDecodeError) as exc:
             raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"federation {federation_id} ({task}): run 1")
 
 
 @federations_app.command("run")
-def start_run(federation_id: str) -> None:
+def start_run(
+    federation_id: str,
+    calibration_rounds: Annotated[int, typer.Option(help="its first rounds you vouch are honest")] = 0,
+) -> None:
     """Start the federation's next run and print its number."""
     from shared.db import session_scope
     from shared.federations import FederationError, new_run
 
     with session_scope() as session:
         try:
-            typer.echo(new_run(session, federation_id))
+            typer.echo(new_run(session, federation_id, calibration_rounds))
         except FederationError as exc:
             raise typer.BadParameter(exc.message) from exc
 

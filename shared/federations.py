@@ -76,12 +76,30 @@ def latest_run(session: Session, federation_id: str) -> int:
     return int(run)
 
 
-def new_run(session: Session, federation_id: str) -> int:
-    """Start the federation's next run (its rounds start at 1, its history is its own)."""
+def new_run(session: Session, federation_id: str, calibration_rounds: int = 0) -> int:
+    """Start the federation's next run (its rounds start at 1, its history is its own).
+
+    Its first `calibration_rounds` rounds are calibration rounds: their updates are vouched for.
+    """
     run = latest_run(session, federation_id) + 1
-    session.add(FederationRun(federation_id=federation_id, run=run))
+    session.add(FederationRun(federation_id=federation_id, run=run, calibration_rounds=calibration_rounds))
     session.flush()
     return run
+
+
+# By (database, federation, run): a run's calibration rounds are fixed when it starts.
+_calibration_rounds: dict[tuple[str, str, int], int] = {}
+
+
+def calibration_rounds(session: Session, scope: Scope) -> int:
+    """How many first rounds of the run are calibration rounds (0: none)."""
+    key = (str(session.get_bind().engine.url), scope.federation, scope.run)
+    if key not in _calibration_rounds:
+        row = session.get(FederationRun, (scope.federation, scope.run))
+        if len(_calibration_rounds) > 65536:
+            _calibration_rounds.clear()
+        _calibration_rounds[key] = row.calibration_rounds if row is not None else 0
+    return _calibration_rounds[key]
 
 
 def resolve(session: Session, *, task: str | None, federation: str | None, run: int | None) -> tuple[str, Scope]:

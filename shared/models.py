@@ -114,6 +114,10 @@ class FederationRun(Base):
     __tablename__ = "federation_runs"
     federation_id: Mapped[str] = mapped_column(ForeignKey("federations.id"), primary_key=True)
     run: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Its first rounds whose updates the operator vouches are honest: they are accepted whatever
+    # the detector finds (the verdict says what it found), so the run trains and has a history to
+    # calibrate on.
+    calibration_rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

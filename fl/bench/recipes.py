@@ -1,7 +1,8 @@
 """Calibration per federation, measured: honest hospitals with other training recipes, calibrated on shadow rounds.
 
 For each recipe a federation first runs SHADOW_ROUNDS honest rounds (its own seed, never an
-evaluated one), vetted with AURA's defaults; `calibrate` fits its thresholds to them; then the
+evaluated one) as calibration rounds (vouched for: accepted, with what AURA's defaults would have
+said recorded); `calibrate` fits its thresholds to them; then the
 same federation runs every attack of the suite and no attack, each attacker in turn, vetted with
 that calibration. Each cell (task, recipe, seed, hospitals) is one scratch AURA; the records say
 how many shadow updates the defaults rejected and the calibrated TPR and FPR, overall and per attack.
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from fl.bench.grid import ATTACK_NAMES, NO_ATTACK
 from fl.bench.metrics import Counts
@@ -74,15 +77,22 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     from fl.runners.inprocess import run_in_process
     from services.detector.calibrate import calibrate
     from shared.db import session_scope
+    from shared.models import Decision, FederationRun
 
     _quiet()
     started = time.monotonic()
     members = [h.name for h in hospitals(cell.task, cell.split)]
     with scratch_aura():
+        with session_scope() as session:
+            # The shadow rounds are the run's calibration rounds (after round 1, which the scratch
+            # AURA opened for every task): vouched for, so the federation trains and builds history.
+            session.get_one(FederationRun, (cell.task, 1)).calibration_rounds = 1 + SHADOW_ROUNDS
         shadow_config = cell.config(cell.seed + SHADOW_SEED_OFFSET, SHADOW_ROUNDS)
         shadow = run_in_process(shadow_config, vetter=InProcessVetter(shadow_config.hospitals))
         shadow_updates = vetted_updates(shadow, ())
         with session_scope() as session:
+            would_reject = sum(f.get("calibration_round_verdict") == "rejected" for f in session.scalars(
+                select(Decision.features)))
             fitted = calibrate(session, cell.task, 1, [r.aura_round for r in shadow.rounds if r.aura_round],
                                note=f"benchmark shadow rounds, seed {cell.seed + SHADOW_SEED_OFFSET}")
             bounds = {s: e["bounds"] for s, e in fitted.fitted["rules"].items() if e["bounds"] != e["default"]}
@@ -100,7 +110,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                 result = run_in_process(config, vetter=InProcessVetter(config.hospitals))
                 updates = vetted_updates(result, attackers)
                 runs.append({"attack": attack, "attackers": list(attackers), "detection": detection(updates)})
-    shadow_rejected = sum(u["verdict"] != "accepted" for u in shadow_updates)
+    shadow_rejected = would_reject
     return {"key": cell.key, "task": cell.task, "recipe": cell.recipe, "seed": cell.seed,
             "hospitals": len(members), "rounds": cell.rounds, "shadow_updates": len(shadow_updates),
             "shadow_rejected_by_defaults": shadow_rejected, "calibration_moved": bounds,

@@ -73,11 +73,21 @@ def _default_bounds(rule: Rule) -> tuple[float, float]:
     return (AGAINST_FINE, AGAINST_BAD) if rule.signal == AGAINST else (rule.fine, rule.bad)
 
 
+def _opened(extreme: float, median: float, fine: float, bad: float) -> list[float]:
+    """Bounds beyond `extreme` by its distance from the honest median (at least half the width), never tighter."""
+    direction = 1.0 if bad > fine else -1.0  # +1: larger values are worse
+    width = abs(bad - fine)
+    # A few rounds show the honest spread but not its tail, and a wide spread has a long tail.
+    start = extreme + direction * max(MARGIN * width, TAIL * abs(extreme - median))
+    opened = max(start, fine) if direction > 0 else min(start, fine)
+    return [opened, opened + direction * width]
+
+
 def fit(features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Fit bounds and the scale reference from honest updates' feature dicts (as decisions store them).
 
-    Returns the JSON stored with a calibration: per rule, its fitted bounds, the most extreme
-    honest value and how many values it saw; and the scale reference.
+    Returns the JSON stored with a calibration: per rule its bounds, the most extreme honest value
+    and how many values it saw; the scale reference.
     """
     rows = [{**f, **derived(f)} for f in features]
     rules: dict[str, dict[str, Any]] = {}
@@ -87,23 +97,15 @@ def fit(features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             rules[rule.signal] = {"feature": rule.feature, "values": 0, "default": [fine, bad], "bounds": [fine, bad],
                                   "honest_extreme": None, "kept_default": "its reference is calibrated instead"}
             continue
-        direction = 1.0 if bad > fine else -1.0  # +1: larger values are worse
+        worse = max if bad > fine else min
         values = [float(r[_feature(rule)]) for r in rows if r.get(_feature(rule)) is not None]
         entry: dict[str, Any] = {"feature": _feature(rule), "values": len(values), "default": [fine, bad]}
-        if len(values) >= MIN_VALUES:
-            extreme = max(values) if direction > 0 else min(values)
-            width = abs(bad - fine)
-            # Beyond the most extreme honest value by half the rule's width, or by as much as that
-            # value lies beyond the honest median, whichever is more: a few rounds show the honest
-            # spread but not its tail, and a wide spread has a long tail.
-            tail = abs(extreme - statistics.median(values))
-            start = extreme + direction * max(MARGIN * width, TAIL * tail)
-            fitted = max(start, fine) if direction > 0 else min(start, fine)  # never tighter than the default
-            entry |= {"honest_extreme": extreme, "bounds": [fitted, fitted + direction * width]}
-        else:
-            entry |= {"honest_extreme": None, "bounds": [fine, bad],
-                      "kept_default": f"{len(values)} honest values, fewer than {MIN_VALUES}"}
-        rules[rule.signal] = entry
+        if len(values) < MIN_VALUES:
+            rules[rule.signal] = entry | {"honest_extreme": None, "bounds": [fine, bad],
+                                          "kept_default": f"{len(values)} honest values, fewer than {MIN_VALUES}"}
+            continue
+        bounds = _opened(worse(values), statistics.median(values), fine, bad)
+        rules[rule.signal] = entry | {"honest_extreme": worse(values), "bounds": bounds}
     scales = [float(r["scale_ratio"]) for r in rows if r.get("scale_ratio") is not None]
     return {"rules": rules, "honest_updates": len(rows),
             "honest_scale": max(scales) * SCALE_MARGIN if scales else None}

@@ -22,7 +22,7 @@ from services.detector.calibration import Calibration
 from services.detector.forest import Forest, fit_forest, forest_reason, forest_vector
 from services.detector.scoring import decide, rule_reasons
 from shared.evidence import evidence_digest
-from shared.federations import Scope
+from shared.federations import Scope, calibration_rounds
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, Verdict, utcnow
 from shared.settings import get_settings
 from shared.stage import advance, load_submission, reached
@@ -138,6 +138,11 @@ def detect(session: Session, submission_id: str) -> None:
         if forest is not None:
             reasons.append(forest_reason(forest, forest_vector(features)))
         verdict, score, ranked = decide(reasons, settings.detector_threshold)
+        if submission.round <= calibration_rounds(session, scope_of(submission)):
+            # A calibration round: the operator vouches for its updates. The score and reasons
+            # stay what the detector found; the verdict is the operator's.
+            features["calibration_round_verdict"] = verdict  # what the detector alone would have said
+            verdict = Verdict.ACCEPTED
         session.add(Decision(submission_id=submission.id, verdict=verdict, score=score,
                              threshold=settings.detector_threshold, reasons=ranked, features=features,
                              evidence_sha256=evidence_digest(evaluation, fingerprint, features),

@@ -136,6 +136,13 @@ class FederationIn(BaseModel):
     task: str
     name: str = Field("", max_length=200)
     recipe: dict[str, Any] = Field(default_factory=dict, description="e.g. lr, local_epochs, batch_size, optimizer")
+    calibration_rounds: int = Field(0, ge=0, description="run 1's first rounds whose updates you vouch are honest")
+
+
+class RunIn(BaseModel):
+    """A new run of a federation."""
+
+    calibration_rounds: int = Field(0, ge=0, description="its first rounds whose updates you vouch are honest")
 
 
 class FederationRunOut(BaseModel):
@@ -143,6 +150,7 @@ class FederationRunOut(BaseModel):
 
     run: int
     rounds: list[int]
+    calibration_rounds: int = Field(0, description="its first rounds, accepted as vouched for")
 
 
 class FederationOut(BaseModel):

@@ -18,6 +18,7 @@ from services.gateway.schemas import (
     FederationOut,
     FederationRunOut,
     GlobalModelOut,
+    RunIn,
 )
 from services.intake.service import read_capped, upload_cap
 from services.intake.validation import UploadRejected, validate_update
@@ -36,14 +37,14 @@ def _fail(exc: FederationError) -> HTTPException:
 
 
 def _out(session: Session, federation: Federation) -> FederationOut:
-    runs = session.scalars(select(FederationRun.run).where(FederationRun.federation_id == federation.id)
+    runs = session.scalars(select(FederationRun).where(FederationRun.federation_id == federation.id)
                            .order_by(FederationRun.run))
     newest = session.scalar(select(Calibration).where(Calibration.federation_id == federation.id)
                             .order_by(Calibration.version.desc()).limit(1))
     return FederationOut(id=federation.id, task=federation.task, name=federation.name, recipe=federation.recipe,
                          calibration=newest.name if newest else None,
-                         runs=[FederationRunOut(run=r, rounds=rounds_of(session, Scope(federation.id, r)))
-                               for r in runs])
+                         runs=[FederationRunOut(run=r.run, rounds=rounds_of(session, Scope(federation.id, r.run)),
+                                                calibration_rounds=r.calibration_rounds) for r in runs])
 
 
 @router.get("", response_model=list[FederationOut])
@@ -62,6 +63,8 @@ def create_federation(body: FederationIn, session: SessionDep) -> FederationOut:
     if session.get(Federation, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, {"code": "exists", "message": f"federation {body.id!r} exists"})
     federation = ensure_federation(session, body.id, body.task, name=body.name or body.id, recipe=body.recipe)
+    session.get_one(FederationRun, (body.id, 1)).calibration_rounds = body.calibration_rounds
+    session.flush()
     return _out(session, federation)
 
 
@@ -76,11 +79,12 @@ def read_federation(federation_id: str, _: PrincipalDep, session: SessionDep) ->
 
 @router.post("/{federation_id}/runs", response_model=FederationRunOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def start_run(federation_id: str, session: SessionDep) -> FederationRunOut:
+def start_run(federation_id: str, session: SessionDep, body: RunIn | None = None) -> FederationRunOut:
     """Start the federation's next run: its rounds start at 1 and it shares no history with earlier runs."""
+    rounds = body.calibration_rounds if body else 0
     try:
         get_federation(session, federation_id)
-        return FederationRunOut(run=new_run(session, federation_id), rounds=[])
+        return FederationRunOut(run=new_run(session, federation_id, rounds), rounds=[], calibration_rounds=rounds)
     except FederationError as exc:
         raise _fail(exc) from exc
 

@@ -1,6 +1,7 @@
 """calibrations: each federation's detector thresholds, fitted from its honest updates, versioned
 
 Each fit is a new version (never updated); a decision names the calibration it was judged with.
+A run may declare its first rounds calibration rounds: the operator vouches for their updates.
 
 Revision ID: 0009
 Revises: 0008
@@ -36,9 +37,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("decisions") as batch_op:
         batch_op.add_column(sa.Column("calibration", sa.String(length=120), nullable=True))
+    with op.batch_alter_table("federation_runs") as batch_op:
+        batch_op.add_column(sa.Column("calibration_rounds", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("federation_runs") as batch_op:
+        batch_op.drop_column("calibration_rounds")
     with op.batch_alter_table("decisions") as batch_op:
         batch_op.drop_column("calibration")
     op.drop_table("calibrations")

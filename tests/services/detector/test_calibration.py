@@ -72,3 +72,4 @@ def test_without_a_fit_the_heart_tasks_keep_their_measured_scale_and_others_have
     assert default_calibration("heart-mlp").honest_scale == 0.033
     assert default_calibration("digits-cnn").honest_scale is None
     assert default_calibration("digits-cnn").name.startswith("AURA defaults")
+

@@ -39,7 +39,8 @@ def test_a_new_federation_has_an_empty_run_1_and_keeps_its_recipe(gateway, opera
 
     body = httpx.get(f"{gateway}/api/v1/federations/{federation}", headers=operator_headers).json()
 
-    assert body["task"] == TASK and body["runs"] == [{"run": 1, "rounds": []}]
+    assert body["task"] == TASK and body["runs"] == [{"run": 1, "rounds": [], "calibration_rounds": 0}]
+    assert body["calibration"] is None
     assert body["recipe"]["lr"] == 0.05
 
 
@@ -113,7 +114,7 @@ def test_a_new_run_starts_at_round_1_and_shares_no_history_with_the_last(gateway
         wait_recorded(gateway, operator_headers, response.json()["id"])
 
     started = httpx.post(f"{gateway}/api/v1/federations/{federation}/runs", headers=operator_headers)
-    assert started.status_code == 201 and started.json() == {"run": 2, "rounds": []}
+    assert started.status_code == 201 and started.json() == {"run": 2, "rounds": [], "calibration_rounds": 0}
     assert _open(gateway, operator_headers, federation, 2, 1).status_code == 201
     response = submit(gateway, new_hospital().headers, trained_update(centre="Cleveland", seed=9), task=None,
                       federation=federation)
@@ -122,4 +123,21 @@ def test_a_new_run_starts_at_round_1_and_shares_no_history_with_the_last(gateway
     assert body["run"] == 2 and body["round"] == 1
     assert body["decision"]["features"]["n_peers"] == 0  # run 1's two updates of round 1 are not its peers
     listed = httpx.get(f"{gateway}/api/v1/federations/{federation}", headers=operator_headers).json()
-    assert listed["runs"] == [{"run": 1, "rounds": [1]}, {"run": 2, "rounds": [1]}]
+    assert [(r["run"], r["rounds"]) for r in listed["runs"]] == [(1, [1]), (2, [1])]
+
+
+def test_updates_of_a_calibration_round_are_accepted_and_say_what_the_detector_found(gateway, worker,
+                                                                                    operator_headers, new_hospital):
+    federation = _federation(gateway, operator_headers, calibration_rounds=1)
+    assert _open(gateway, operator_headers, federation, 1, 1).status_code == 201
+    for seed, centre in enumerate(("Cleveland", "Hungary")):
+        submit(gateway, new_hospital().headers, trained_update(centre=centre, seed=seed), task=None,
+               federation=federation)
+    huge = trained_update(centre="Cleveland", steps=400, lr=0.5, seed=7)  # far outside anything honest
+    response = submit(gateway, new_hospital().headers, huge, task=None, federation=federation)
+
+    body = wait_recorded(gateway, operator_headers, response.json()["id"])
+
+    assert body["verdict"] == "accepted"
+    assert body["decision"]["features"]["calibration_round_verdict"] == "rejected"
+    assert body["decision"]["score"] >= body["decision"]["threshold"]
