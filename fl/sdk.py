@@ -66,6 +66,12 @@ class AuraClient:
         """Close the connection pool."""
         self._http.close()
 
+    def __enter__(self) -> AuraClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
@@ -75,10 +81,12 @@ class AuraClient:
             raise _error_of(response)
         return response.json()
 
-    def submit(self, data: bytes, *, task: str, round: int, num_examples: int | None = None,
-               idempotency_key: str | None = None, filename: str = "update.safetensors") -> dict[str, Any]:
-        """Submit an update (safetensors bytes) for a round; the submission as the gateway lists it."""
-        form: dict[str, str] = {"task": task, "round": str(round)}
+    def submit(self, data: bytes, *, round: int, task: str | None = None, federation: str | None = None,
+               run: int | None = None, num_examples: int | None = None, idempotency_key: str | None = None,
+               filename: str = "update.safetensors") -> dict[str, Any]:
+        """Submit an update (safetensors bytes) for a round of a federation (or a task's default one)."""
+        form: dict[str, str] = {"round": str(round)}
+        form |= {k: str(v) for k, v in (("task", task), ("federation", federation), ("run", run)) if v is not None}
         if num_examples is not None:
             form["num_examples"] = str(num_examples)
         if idempotency_key is not None:
@@ -129,6 +137,33 @@ class AuraClient:
         """Register the global model (safetensors bytes) a round starts from (operator key)."""
         files = {"file": ("global.safetensors", data, "application/octet-stream")}
         result: dict[str, Any] = self._request("POST", f"/api/v1/tasks/{task}/rounds/{round}", files=files)
+        return result
+
+    def create_federation(self, federation_id: str, task: str, *, name: str = "", recipe: dict[str, Any] | None = None,
+                          calibration_rounds: int = 0) -> dict[str, Any]:
+        """Create a federation (operator key); its run 1 starts with no round open."""
+        body = {"id": federation_id, "task": task, "name": name, "recipe": recipe or {},
+                "calibration_rounds": calibration_rounds}
+        result: dict[str, Any] = self._request("POST", "/api/v1/federations", json=body)
+        return result
+
+    def start_run(self, federation_id: str, *, calibration_rounds: int = 0) -> int:
+        """Start the federation's next run (operator key); its number."""
+        result = self._request("POST", f"/api/v1/federations/{federation_id}/runs",
+                               json={"calibration_rounds": calibration_rounds})
+        return int(result["run"])
+
+    def open_federation_round(self, federation_id: str, run: int, round: int, data: bytes) -> dict[str, Any]:
+        """Open a round of a run with its global model (safetensors bytes; operator key; rounds open in order)."""
+        files = {"file": ("global.safetensors", data, "application/octet-stream")}
+        result: dict[str, Any] = self._request("POST", f"/api/v1/federations/{federation_id}/runs/{run}/rounds/{round}",
+                                               files=files)
+        return result
+
+    def calibrate(self, federation_id: str, *, run: int, rounds: list[int], note: str = "") -> dict[str, Any]:
+        """Fit the federation's next calibration from rounds you vouch are honest (operator key)."""
+        result: dict[str, Any] = self._request("POST", f"/api/v1/federations/{federation_id}/calibrations",
+                                               json={"run": run, "rounds": rounds, "note": note})
         return result
 
     def create_hospital(self, hospital_id: str, name: str) -> str:

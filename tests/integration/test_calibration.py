@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from fl.sdk import AuraClient
 from shared.modeltask.registry import get_task
 from shared.tensors import dump_arrays, load_arrays, parse_header
 from tests.support import submit, trained_update, wait_recorded
@@ -28,9 +29,8 @@ def _arrays(data: bytes) -> dict[str, np.ndarray]:
 
 def _round(gateway, headers, federation, round_, start, hospitals, attacker=None):  # type: ignore[no-untyped-def]
     """Open the round with `start`, send every hospital's recipe update (and an attacker's); their records."""
-    opened = httpx.post(f"{gateway}/api/v1/federations/{federation}/runs/1/rounds/{round_}", headers=headers,
-                        files={"file": ("g.safetensors", dump_arrays(start), "application/octet-stream")})
-    assert opened.status_code == 201, opened.text
+    with AuraClient(gateway, headers["X-API-Key"]) as operator:
+        assert operator.open_federation_round(federation, 1, round_, dump_arrays(start))["round"] == round_
     ids, sent = [], []
     for index, (centre, hospital) in enumerate(zip(CENTRES, hospitals, strict=True)):
         rows = len(get_task(TASK).dataset.centre(centre).train)
@@ -52,9 +52,9 @@ def _round(gateway, headers, federation, round_, start, hospitals, attacker=None
 def test_a_federation_calibrated_on_its_shadow_rounds_accepts_its_recipe_and_still_rejects_attacks(
         gateway, worker, operator_headers, new_hospital):
     federation = f"recipe-{uuid.uuid4().hex[:8]}"
-    created = httpx.post(f"{gateway}/api/v1/federations", headers=operator_headers,
-                         json={"id": federation, "task": TASK, "recipe": RECIPE})
-    assert created.status_code == 201, created.text
+    with AuraClient(gateway, operator_headers["X-API-Key"]) as operator:
+        created = operator.create_federation(federation, TASK, recipe=RECIPE, calibration_rounds=3)
+    assert created["runs"] == [{"run": 1, "rounds": [], "calibration_rounds": 3}]
     hospitals = [new_hospital() for _ in CENTRES]
     weights = get_task(TASK).initial_weights()
     shadow = []
@@ -62,11 +62,12 @@ def test_a_federation_calibrated_on_its_shadow_rounds_accepts_its_recipe_and_sti
         bodies, weights = _round(gateway, operator_headers, federation, round_, weights, hospitals)
         shadow += bodies
     assert {b["decision"]["calibration"] for b in shadow} == {"AURA defaults (Fed-Heart-Disease, FLamby's recipe)"}
+    assert {b["verdict"] for b in shadow} == {"accepted"}  # vouched for, whatever the defaults found
+    would_reject = sum(b["decision"]["features"]["calibration_round_verdict"] == "rejected" for b in shadow)
 
-    fitted = httpx.post(f"{gateway}/api/v1/federations/{federation}/calibrations", headers=operator_headers,
-                        json={"run": 1, "rounds": [1, 2, 3], "note": "shadow rounds, all hospitals audited"})
-    assert fitted.status_code == 201, fitted.text
-    assert fitted.json()["name"] == f"{federation} v1" and fitted.json()["source"]["updates"] == 12
+    with AuraClient(gateway, operator_headers["X-API-Key"]) as operator:
+        fitted = operator.calibrate(federation, run=1, rounds=[1, 2, 3], note="shadow rounds, all hospitals audited")
+    assert fitted["name"] == f"{federation} v1" and fitted["source"]["updates"] == 12
 
     bodies, _ = _round(gateway, operator_headers, federation, 4, weights, hospitals, attacker=new_hospital())
     honest, attack = bodies[:-1], bodies[-1]
@@ -75,4 +76,4 @@ def test_a_federation_calibrated_on_its_shadow_rounds_accepts_its_recipe_and_sti
     assert attack["verdict"] == "rejected"
     listed = httpx.get(f"{gateway}/api/v1/federations/{federation}", headers=operator_headers).json()
     assert listed["calibration"] == f"{federation} v1"
-    print("shadow verdicts with AURA's defaults:", [b["verdict"] for b in shadow])
+    assert would_reject >= 8, would_reject  # the defaults, fitted on FLamby's recipe, reject most of this one's
