@@ -149,6 +149,30 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+def spare_broker(offset: int) -> str:
+    """A Redis database `offset` past the session's (1-15, wrapping): one that no session worker consumes."""
+    base, index = BROKER_URL.rsplit("/", 1)
+    return f"{base}/{((int(index) - 1 + offset) % 15) + 1}"
+
+
+@contextlib.contextmanager
+def private_stack(env: dict[str, str], logs: Path, name: str) -> Iterator[str]:
+    """A gateway and a one-process worker of their own with `env` (say, another PYTHONPATH and broker); its URL."""
+    from aura.processes import gateway_cmd, worker_cmd
+
+    port = free_port()
+    gateway = start_process(gateway_cmd("127.0.0.1", port), env=env, log=logs / f"{name}-gateway.log")
+    worker = start_process(worker_cmd(concurrency=1, name=f"{name}-{uuid.uuid4().hex[:6]}"), env=env,
+                           log=logs / f"{name}-worker.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, f"the {name} gateway to start")
+        yield url
+    finally:
+        stop_process(gateway)
+        stop_process(worker)
+
+
 @pytest.fixture(scope="session")
 def gateway(database: str) -> Iterator[str]:
     """Base URL of a real gateway process (uvicorn) on a free port."""

@@ -9,10 +9,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import BROKER_URL, ROOT, free_port, start_process, stop_process, wait_for
+from tests.conftest import ROOT, private_stack, spare_broker
 
 EXAMPLE = ROOT / "docs" / "examples" / "aura-task-wine"
 
@@ -44,22 +43,11 @@ def test_installed_example_is_listed_and_passes_its_check(installed):
 @pytest.fixture(scope="module")
 def wine_stack(database: str, installed: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
     """A gateway and a worker with the example installed (a Redis database of their own), round 1 open."""
-    from aura.processes import gateway_cmd, worker_cmd
-
-    broker = BROKER_URL.rsplit("/", 1)[0] + f"/{((int(BROKER_URL.rsplit('/', 1)[1]) + 2) % 15) + 1}"
-    env = {"PYTHONPATH": installed, "AURA_BROKER_URL": broker}
+    env = {"PYTHONPATH": installed, "AURA_BROKER_URL": spare_broker(3)}
     migrated = _aura(["migrate"], env)  # `aura up` does this: opens round 1 of every installed task
     assert migrated.returncode == 0, migrated.stderr
-    logs = tmp_path_factory.mktemp("wine-logs")
-    port = free_port()
-    gateway = start_process(gateway_cmd("127.0.0.1", port), env=env, log=logs / "gateway.log")
-    worker = start_process(worker_cmd(concurrency=1, name=f"wine-{uuid.uuid4().hex[:6]}"), env=env,
-                           log=logs / "worker.log")
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the wine gateway to start")
-    yield url, env
-    stop_process(gateway)
-    stop_process(worker)
+    with private_stack(env, tmp_path_factory.mktemp("wine-logs"), "wine") as url:
+        yield url, env
 
 
 def test_small_federation_on_the_example_task(wine_stack):

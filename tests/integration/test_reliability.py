@@ -19,7 +19,7 @@ from shared.celery_app import make_app, vetting_chain
 from shared.db import session_scope
 from shared.models import Decision, LedgerEntry, Status, Submission
 from shared.settings import Settings
-from tests.conftest import BROKER_URL, DATA_DIR, start_process, stop_process, wait_for
+from tests.conftest import DATA_DIR, spare_broker, start_process, stop_process, wait_for
 from tests.support import perturbed_update
 
 MID_CHAIN = (Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED)
@@ -29,7 +29,7 @@ VISIBILITY_S = 5  # Redis hands an unacked message out again after this long (pr
 @pytest.fixture
 def private_broker() -> Iterator[tuple[str, Celery]]:
     """A Redis database no other test's worker consumes, and a Celery app that sends to it."""
-    url = BROKER_URL.rsplit("/", 1)[0] + f"/{(int(BROKER_URL.rsplit('/', 1)[1]) % 15) + 1}"
+    url = spare_broker(1)
     redis.Redis.from_url(url).flushdb()
     yield url, make_app(Settings(broker_url=url, broker_visibility_timeout_s=VISIBILITY_S))
     redis.Redis.from_url(url).flushdb()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +19,7 @@ import pytest
 import torch
 
 from shared.tensors import dump_arrays
-from tests.conftest import BROKER_URL, ROOT, free_port, start_process, stop_process, wait_for
+from tests.conftest import ROOT, private_stack, spare_broker
 from tests.support import submit, wait_recorded
 
 PLUGIN_DIR = ROOT / "tests" / "plugin_task"
@@ -75,21 +74,9 @@ def test_a_broken_plugin_is_reported_and_the_others_still_load():
 @pytest.fixture(scope="module")
 def plugin_stack(database: str, plugin_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A gateway and a worker that have the plugin installed, on a broker database of their own."""
-    from aura.processes import gateway_cmd, worker_cmd
-
-    # Two Redis databases past the session's (the reliability tests take the next one).
-    broker = BROKER_URL.rsplit("/", 1)[0] + f"/{((int(BROKER_URL.rsplit('/', 1)[1]) + 1) % 15) + 1}"
-    env = {"PYTHONPATH": plugin_path, "AURA_BROKER_URL": broker}
-    logs = tmp_path_factory.mktemp("plugin-logs")
-    port = free_port()
-    gateway = start_process(gateway_cmd("127.0.0.1", port), env=env, log=logs / "gateway.log")
-    worker = start_process(worker_cmd(concurrency=1, name=f"plugin-{uuid.uuid4().hex[:6]}"), env=env,
-                           log=logs / "worker.log")
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the plugin gateway to start")
-    yield url
-    stop_process(gateway)
-    stop_process(worker)
+    env = {"PYTHONPATH": plugin_path, "AURA_BROKER_URL": spare_broker(2)}  # the reliability tests take 1
+    with private_stack(env, tmp_path_factory.mktemp("plugin-logs"), "plugin") as url:
+        yield url
 
 
 def _plugin():  # type: ignore[no-untyped-def]
