@@ -4,13 +4,14 @@ import { ADMIN, fakeGateway, renderView } from "../test/render";
 import { SubmissionView } from "./SubmissionDetail";
 
 const detail = {
-  id: "abcdef12-0000", hospital_id: "h9", task: "heart-mlp", round: 1, status: "decided", verdict: "rejected",
+  id: "abcdef12-0000", hospital_id: "h9", task: "heart-mlp", federation: "heart-consortium", run: 2, round: 1,
+  status: "decided", verdict: "rejected",
   file_sha256: "f".repeat(64), tensor_sha256: "e".repeat(64), size_bytes: 10, num_examples: 50, attempts: 1,
   created_at: "2026-01-01T00:00:00Z", decided_at: "2026-01-01T00:00:02Z", recorded_at: null, last_error: null,
   evaluation: { update_metrics: { loss: 1.2, accuracy: 0.5 }, global_metrics: { loss: 0.6, accuracy: 0.7 } },
   fingerprint: { method: "deeplift", features: ["age", "oldpeak", "chol"], attribution: [0.1, 0.9, 0.0], attribution_abs: [0.1, 0.9, 0.0], reference: [0.1, 0.1, 0.05], peer_reference: null },
   decision: {
-    verdict: "rejected", score: 0.9, threshold: 0.5, features: { norm_ratio: 6.1 },
+    verdict: "rejected", score: 0.9, threshold: 0.5, features: { norm_ratio: 6.1 }, calibration: "heart-consortium v3",
     reasons: [
       { signal: "update_norm", severity: 0.9, value: 12, reference: 2, text: "update norm 12 is 6.1x the reference median" },
       { signal: "golden_loss", severity: 0.2, value: 1.2, reference: 0.6, text: "golden-set loss 1.200 vs global 0.600" },
@@ -36,5 +37,7 @@ describe("the evidence page", () => {
     expect(screen.getByText(/Largest shifts from the global model/).textContent).toMatch(/oldpeak.*\+0\.8/);
     expect(screen.getByText(/Not in the ledger yet/)).toBeInTheDocument();
     expect(await screen.findByText(/accepted updates score 0.1 at the median/)).toBeInTheDocument();
+    expect(screen.getByText("heart-consortium · run 2")).toBeInTheDocument();
+    expect(screen.getByText("heart-consortium v3")).toBeInTheDocument(); // the calibration the verdict used
   });
 });

@@ -64,6 +64,12 @@ export function SubmissionView() {
               </dd>
               <dt>Examples</dt>
               <dd>{s.num_examples ?? "—"}</dd>
+              <dt>Federation · run</dt>
+              <dd>
+                {s.federation} · run {s.run}
+              </dd>
+              <dt>Calibration</dt>
+              <dd>{s.decision?.calibration ?? "—"}</dd>
             </dl>
             {s.last_error && <p className="state error">Last error: {s.last_error}</p>}
 
