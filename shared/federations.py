@@ -110,19 +110,25 @@ def resolve(session: Session, *, task: str | None, federation: str | None, run: 
     if federation is None:
         if task is None:
             raise FederationError("missing_scope", "name a federation (or a task, for its default federation)")
-        get_task(task)
         federation = task
-        if session.get(Federation, federation) is None:
-            ensure_federation(session, federation, task)
-    found = get_federation(session, federation)
-    if task is not None and task != found.task:
-        raise FederationError("task_mismatch", f"federation {federation!r} trains {found.task}, not {task}")
-    newest = latest_run(session, federation)
+    # One round trip on every upload: the federation's task and its newest run together.
+    row = session.execute(select(Federation.task, func.max(FederationRun.run))
+                          .join(FederationRun, FederationRun.federation_id == Federation.id)
+                          .where(Federation.id == federation).group_by(Federation.task)).first()
+    found: tuple[str, int] | None = (str(row[0]), int(row[1])) if row is not None else None
+    if found is None and task is not None and federation == task:  # a task's default federation, first used
+        ensure_federation(session, federation, task)
+        found = (task, 1)
+    if found is None:
+        raise FederationError("unknown_federation", f"no federation {federation!r}")
+    trains, newest = found
+    if task is not None and task != trains:
+        raise FederationError("task_mismatch", f"federation {federation!r} trains {trains}, not {task}")
     if run is None:
         run = newest
     elif not 1 <= run <= newest:
         raise FederationError("unknown_run", f"federation {federation!r} has runs 1-{newest}, not {run}")
-    return found.task, Scope(federation, run)
+    return trains, Scope(federation, run)
 
 
 def rounds_of(session: Session, scope: Scope) -> list[int]:

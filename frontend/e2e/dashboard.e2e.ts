@@ -140,6 +140,7 @@ describe("the operators' dashboard", () => {
     const target = await hospital("manual-ok");
     const page = await signedIn(browser, adminKey(), "/upload");
     await page.getByLabel("Hospital API key").fill(target.key);
+    await page.getByLabel("Task").selectOption("heart-mlp"); // several tasks are installed: pick the update's
     await page.getByLabel("Update (.safetensors)").setInputFiles({ name: "u.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from(update("honest", 3)) });
     await page.getByRole("button", { name: "Submit" }).click();
     await page.getByText("Submitted:").waitFor();
