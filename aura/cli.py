@@ -164,8 +164,11 @@ def demo(
 @app.command()
 def submit(
     file: Annotated[Path, typer.Argument(help="the update, one safetensors file", exists=True, dir_okay=False)],
-    task: Annotated[str, typer.Option(help="model task, e.g. heart-mlp")],
     round_: Annotated[int, typer.Option("--round", help="the round this update belongs to")],
+    task: Annotated[str | None, typer.Option(help="model task, e.g. heart-mlp (alone: its default federation)")]
+    = None,
+    federation: Annotated[str | None, typer.Option(help="the federation (its task is implied)")] = None,
+    run: Annotated[int | None, typer.Option(help="the federation's run (default: its newest)")] = None,
     key: Annotated[str, typer.Option(envvar="AURA_API_KEY", help="the hospital's API key")] = "",
     url: Annotated[str, typer.Option(help="gateway URL (default: from AURA settings)")] = "",
     num_examples: Annotated[int | None, typer.Option(help="examples trained on")] = None,
@@ -179,8 +182,10 @@ def submit(
     settings = get_settings()
     client = AuraClient(url or f"http://{settings.gateway_host}:{settings.gateway_port}", key)
     try:
-        body = client.submit(file.read_bytes(), task=task, round=round_, num_examples=num_examples)
-        typer.echo(f"submission {body['id']}: {body['status']} (task {task}, round {round_})")
+        body = client.submit(file.read_bytes(), task=task, federation=federation, run=run, round=round_,
+                             num_examples=num_examples)
+        typer.echo(f"submission {body['id']}: {body['status']} (task {body['task']}, federation {body['federation']} "
+                   f"run {body['run']}, round {round_})")
         if wait > 0:
             from fl.vetting import top_reason
 

@@ -43,3 +43,26 @@ def test_a_refused_upload_shows_the_gateways_code_and_message(gateway, new_hospi
     assert done.returncode == 1
     assert "gateway refused (415 pickle_refused)" in done.stderr
     assert "never opens pickle files" in done.stderr
+
+
+def test_submit_into_a_federation_names_its_run(gateway, worker, new_hospital, operator_headers, tmp_path):
+    import uuid
+
+    from fl.sdk import AuraClient
+    from shared.modeltask.registry import get_task
+    from shared.tensors import dump_arrays
+
+    federation = f"cli-{uuid.uuid4().hex[:8]}"
+    with AuraClient(gateway, operator_headers["X-API-Key"]) as operator:
+        operator.create_federation(federation, "heart-mlp")
+        operator.open_federation_round(federation, 1, 1, dump_arrays(get_task("heart-mlp").initial_weights()))
+    update = tmp_path / "update.safetensors"
+    update.write_bytes(trained_update(centre="Hungary"))
+
+    cmd = [sys.executable, "-m", "aura.cli", "submit", str(update), "--federation", federation, "--round", "1",
+           "--url", gateway]
+    done = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "AURA_API_KEY": new_hospital().key}, capture_output=True,
+                          text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert f"(task heart-mlp, federation {federation} run 1, round 1)" in done.stdout
