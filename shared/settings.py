@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_attempts: int = 3
     sweep_interval_s: float = 10.0
 
+    # Torch threads in each worker child: one, since the worker already runs a child per core.
+    worker_torch_threads: int = Field(1, ge=1)
+
     # Detection: the anomaly score above which an update is rejected, and how much accepted
     # history the Isolation Forest needs before it is trusted.
     detector_threshold: float = 0.5

@@ -12,14 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from celery import Task
+from celery.signals import worker_process_init
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from shared.celery_app import STAGES, Queue, app
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow
+from shared.settings import get_settings
 
 StageFn = Callable[[Session, str], None]
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _limit_torch_threads(**_: object) -> None:
+    # Each prefork child vets one update at a time and a worker runs about one child per core, so
+    # torch's own thread pool in every child only makes the children contend for the same cores.
+    import torch
+
+    torch.set_num_threads(get_settings().worker_torch_threads)
 
 ORDER = [Status.QUEUED, Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED, Status.RECORDED]
 
