@@ -8,6 +8,7 @@ Where the `fine` ends come from: honest behaviour only. They sit beyond the most
 each feature over every honest update of 40 no-attack Fed-Heart-Disease federations (both models,
 4 and 8 hospitals, seeds 0-9, never the benchmark's 42-46), with a margin; `bad` is where the
 severity reaches 1. bench/results/detection.md lists those honest extremes next to each rule.
+These are AURA's defaults; a federation's own calibration (calibration.py) moves them.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ class Rule:
     say: Callable[[Mapping[str, Any], Rule], str]  # the sentence, from the features and the rule's bounds in force
 
 
-# The "against the data" index -cos + 3 x slope: its largest honest value in calibration, and where
-# its severity starts and reaches 1.
-AGAINST_HONEST_MAX, AGAINST_FINE, AGAINST_BAD = 1.03, 1.15, 1.35
+# The "against the data" index -cos + 3 x slope: where its severity starts and reaches 1 (the
+# largest honest value of the default calibration's federations was 1.03).
+AGAINST_FINE, AGAINST_BAD = 1.15, 1.35
 
 
 def _r(key: str) -> Callable[[Mapping[str, Any]], float | None]:
@@ -78,7 +79,7 @@ RULES: tuple[Rule, ...] = (
         f"{f['norm_reference']} (fine up to {r.fine:.3g}x)")),
     Rule("update_scale", "geometry", "scale_excess", 2.0, 4.0, _r("honest_scale"), lambda f, r: (
         f"update norm {f['update_norm']:.3g} is {f['scale_ratio']:.3f}x the global model's norm, "
-        f"{f['scale_excess']:.1f}x the largest ratio an honest update showed in this task's calibration "
+        f"{f['scale_excess']:.1f}x the largest ratio an honest update showed in calibration "
         f"({f['honest_scale']:.3f}x; fine up to {r.fine:.3g}x)")),
     Rule("direction", "geometry", "cos_step", -0.9, -0.99, lambda f: 0.0, lambda f, r: (
         f"update direction has cosine {f['cos_step']:+.2f} with the step the other hospitals' accepted updates "
