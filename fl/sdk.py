@@ -147,6 +147,11 @@ class AuraClient:
         result: dict[str, Any] = self._request("POST", "/api/v1/federations", json=body)
         return result
 
+    def federation(self, federation_id: str) -> dict[str, Any]:
+        """A federation with its runs, their open rounds and the calibration in force."""
+        result: dict[str, Any] = self._request("GET", f"/api/v1/federations/{federation_id}")
+        return result
+
     def start_run(self, federation_id: str, *, calibration_rounds: int = 0) -> int:
         """Start the federation's next run (operator key); its number."""
         result = self._request("POST", f"/api/v1/federations/{federation_id}/runs",

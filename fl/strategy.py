@@ -71,11 +71,12 @@ class AuraStrategy(Strategy):
                  verdict_timeout: float = 180.0, shadow_plain: bool = False,
                  pinned_nodes: Mapping[int, str] | None = None,
                  on_verdict: Callable[[int, HospitalVerdict], None] | None = None,
-                 on_round: Callable[[RoundReport], None] | None = None, vetter: Vetter | None = None) -> None:
+                 on_round: Callable[[RoundReport], None] | None = None, vetter: Vetter | None = None,
+                 federation: str | None = None) -> None:
         if vetter is None:
             if client is None:
                 raise TypeError("AuraStrategy needs a client (AURA's gateway) or a vetter")
-            vetter = GatewayVetter(client)
+            vetter = GatewayVetter(client, federation)
         self.inner = inner
         self.client = client
         self.vetter = vetter
@@ -94,7 +95,7 @@ class AuraStrategy(Strategy):
     # --- rounds -----------------------------------------------------------------------------
 
     def _open_round(self, server_round: int, arrays: ArrayRecord) -> None:
-        """Register this round's global model as a fresh AURA round (AURA rounds are global per task)."""
+        """Register this round's global model as an AURA round (the run's next, or the task's next free one)."""
         try:
             self.aura_rounds[server_round] = self.vetter.open_round(self.task, dump_arrays(from_record(arrays)))
             return

@@ -53,14 +53,15 @@ def top_reason(body: dict[str, Any]) -> str:
 
 def vet(client: AuraClient, task: str, aura_round: int, candidates: Sequence[Candidate], *, timeout: float,
         idempotency_prefix: str, on_verdict: Callable[[HospitalVerdict], None] | None = None,
-        sequential: bool = True) -> list[HospitalVerdict]:
+        sequential: bool = True, federation: str | None = None, run: int | None = None) -> list[HospitalVerdict]:
     """Submit every candidate (in the given order) with its hospital's key and collect the verdicts.
 
     AURA judges an update against the round's earlier submissions and its accepted history. With
     `sequential` (the default) the next update is submitted only once the previous one has its
     verdict, so every earlier update is fully decided first and the same updates always get the
     same verdicts; `sequential=False` submits them all, then waits (faster with many workers).
-    `timeout` bounds the whole round.
+    `timeout` bounds the whole round. With a federation (and its run) the updates go there; else
+    to the task's default federation.
     """
     verdicts: list[HospitalVerdict] = []
     deadline = time.monotonic() + timeout
@@ -74,7 +75,7 @@ def vet(client: AuraClient, task: str, aura_round: int, candidates: Sequence[Can
         try:
             body = client.for_key(c.account.key).submit(
                 dump_arrays(c.weights), task=task, round=aura_round, num_examples=c.num_examples,
-                idempotency_key=f"{idempotency_prefix}:{c.account.name}")
+                idempotency_key=f"{idempotency_prefix}:{c.account.name}", federation=federation, run=run)
         except (AuraError, OSError) as exc:
             done(HospitalVerdict(c.account.name, c.node_id, "refused", str(exc)))
             return None
@@ -139,18 +140,42 @@ OPEN_ROUND_ATTEMPTS = 5  # another run may take the round we picked; try the nex
 
 
 class GatewayVetter:
-    """Vets through AURA's gateway with an AuraClient (operator key; hospital keys per candidate)."""
+    """Vets through AURA's gateway with an AuraClient (operator key; hospital keys per candidate).
 
-    def __init__(self, client: AuraClient) -> None:
+    With a federation, the Flower run is an AURA run of that federation: its newest run if that
+    has no round yet, else a new one; Flower's rounds open its rounds 1, 2, ... in order, so its
+    history is its own. Without one, rounds go to the task's default federation.
+    """
+
+    def __init__(self, client: AuraClient, federation: str | None = None) -> None:
         self.client = client
+        self.federation = federation
+        self.run: int | None = None
+        self._opened = 0
 
     @property
     def where(self) -> str:
         """The gateway's URL."""
         return self.client.url
 
+    def _open_federation_round(self, global_model: bytes) -> int:
+        assert self.federation is not None
+        try:
+            if self.run is None:
+                newest = self.client.federation(self.federation)["runs"][-1]
+                self.run = newest["run"] if not newest["rounds"] else self.client.start_run(self.federation)
+            self.client.open_federation_round(self.federation, self.run, self._opened + 1, global_model)
+        except AuraError as exc:
+            raise VettingUnavailable(str(exc)) from exc
+        except OSError as exc:
+            raise VettingUnavailable(f"gateway unreachable: {exc}") from exc
+        self._opened += 1
+        return self._opened
+
     def open_round(self, task: str, global_model: bytes) -> int:
-        """Open the next free round number (AURA rounds are global per task); VettingUnavailable if none."""
+        """Open the run's next round (or the next free round of the task's default federation); its number."""
+        if self.federation is not None:
+            return self._open_federation_round(global_model)
         problem = "no round was opened"
         for _ in range(OPEN_ROUND_ATTEMPTS):
             try:
@@ -172,7 +197,8 @@ class GatewayVetter:
             ) -> list[HospitalVerdict]:
         """Submit through the gateway and poll for the verdicts (see `vet`)."""
         return vet(self.client, task, aura_round, candidates, timeout=timeout,
-                   idempotency_prefix=idempotency_prefix, on_verdict=on_verdict)
+                   idempotency_prefix=idempotency_prefix, on_verdict=on_verdict, federation=self.federation,
+                   run=self.run)
 
     def close(self) -> None:
         """Close the client's connection pool."""

@@ -130,3 +130,26 @@ def test_replies_from_unknown_or_impersonating_nodes_are_kept_out(gateway, worke
     assert len(excluded) == 2
     assert any("atlantis" in v.reason for v in excluded) and any("already node" in v.reason for v in excluded)
     assert ARRAYS in replies[3].content.array_records
+
+
+def test_with_a_federation_each_flower_run_is_an_aura_run_of_its_own_from_round_1(gateway, worker):
+    import uuid
+
+    federation = f"flower-{uuid.uuid4().hex[:8]}"
+    operator = AuraClient(gateway, operator_key())
+    operator.create_federation(federation, CONFIG.task)
+
+    first = _strategy(gateway, FedAvg(fraction_evaluate=0.0, min_available_nodes=4, min_train_nodes=4),
+                      federation=federation)
+    _, replies = _round(first)
+    first.aggregate_train(1, replies)
+    second = _strategy(gateway, FedAvg(fraction_evaluate=0.0, min_available_nodes=4, min_train_nodes=4),
+                       federation=federation)
+    _round(second)
+
+    runs = operator.federation(federation)["runs"]
+    assert [(r["run"], r["rounds"]) for r in runs] == [(1, [1]), (2, [1])]
+    assert first.aura_rounds == {1: 1} and second.aura_rounds == {1: 1}
+    vetted = [v for v in first.reports[1].verdicts if v.submission_id]
+    assert vetted and {(operator.submission(v.submission_id)["federation"],
+                        operator.submission(v.submission_id)["run"]) for v in vetted} == {(federation, 1)}
