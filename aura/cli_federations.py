@@ -33,14 +33,14 @@ def add(
     """Create a federation (its run 1 starts with no round open)."""
     from shared.db import session_scope
     from shared.federations import FederationError, ensure_federation
-    from shared.models import Federation, FederationRun
+    from shared.models import Federation
 
     with session_scope() as session:
         if session.get(Federation, federation_id) is not None:
             raise typer.BadParameter(f"federation {federation_id!r} exists")
         try:
-            ensure_federation(session, federation_id, task, name=name or federation_id, recipe=json.loads(recipe))
-            session.get_one(FederationRun, (federation_id, 1)).calibration_rounds = calibration_rounds
+            ensure_federation(session, federation_id, task, name=name or federation_id, recipe=json.loads(recipe),
+                              calibration_rounds=calibration_rounds)
         except (FederationError, KeyError, json.JSONDecodeError) as exc:
             raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"federation {federation_id} ({task}): run 1")

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-
 from fl.task import Hospital as FederationHospital
 from fl.vetting import Candidate, HospitalVerdict, VettingUnavailable
 from services.detector.service import detect
@@ -24,7 +22,8 @@ from services.intake.service import SubmissionConflict, Upload, record, upload_c
 from services.intake.validation import UploadRejected, validate_update
 from services.ledger.service import append_submission
 from shared.db import session_scope
-from shared.models import Decision, GlobalModel, Hospital
+from shared.federations import Scope, next_round
+from shared.models import Decision, Hospital
 from shared.modeltask.registry import tasks
 from shared.settings import get_settings
 from shared.stage import StageFn, run_stage
@@ -84,8 +83,7 @@ class InProcessVetter:
         except UploadRejected as exc:
             raise VettingUnavailable(exc.message) from exc
         with session_scope() as session:
-            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
-                                                                       GlobalModel.run == 1)) or 0) + 1
+            round_ = next_round(session, Scope(task, 1))
             register_global(session, task, round_, update.arrays)
         return round_
 

@@ -42,8 +42,11 @@ class Scope:
 
 
 def ensure_federation(session: Session, federation_id: str, task: str, *, name: str | None = None,
-                      recipe: dict[str, Any] | None = None) -> Federation:
-    """The federation with this id, created (with its run 1) if missing; FederationError if it trains another task."""
+                      recipe: dict[str, Any] | None = None, calibration_rounds: int = 0) -> Federation:
+    """The federation with this id, created (with its run 1) if missing; FederationError if it trains another task.
+
+    `name`, `recipe` and run 1's `calibration_rounds` apply when it is created.
+    """
     get_task(task)  # KeyError naming the installed tasks
     existing = session.get(Federation, federation_id)
     if existing is not None:
@@ -55,7 +58,7 @@ def ensure_federation(session: Session, federation_id: str, task: str, *, name: 
                                                    "a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
     federation = Federation(id=federation_id, task=task, name=name or federation_id, recipe=recipe or {})
     session.add(federation)
-    session.add(FederationRun(federation_id=federation_id, run=1))
+    session.add(FederationRun(federation_id=federation_id, run=1, calibration_rounds=calibration_rounds))
     session.flush()
     return federation
 
@@ -135,6 +138,13 @@ def rounds_of(session: Session, scope: Scope) -> list[int]:
     """The open rounds of a run, ascending."""
     return list(session.scalars(select(GlobalModel.round).where(
         GlobalModel.federation == scope.federation, GlobalModel.run == scope.run).order_by(GlobalModel.round)))
+
+
+def next_round(session: Session, scope: Scope) -> int:
+    """The round the run opens next (1 for a run with none open)."""
+    last = session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == scope.federation,
+                                                                     GlobalModel.run == scope.run))
+    return (last or 0) + 1
 
 
 def check_next_round(session: Session, scope: Scope, round_: int) -> None:

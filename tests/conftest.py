@@ -234,10 +234,8 @@ def operator_headers(database: str) -> dict[str, str]:
 @pytest.fixture
 def new_round(database: str) -> Callable[[str], int]:
     """Factory of fresh rounds (global model = the task's initial weights), so peers are the test's own."""
-    from sqlalchemy import func, select
-
     from shared.db import session_scope
-    from shared.models import GlobalModel
+    from shared.federations import Scope, next_round
     from shared.modeltask.registry import get_task
     from shared.weights import register_global
 
@@ -246,8 +244,7 @@ def new_round(database: str) -> Callable[[str], int]:
             # A transaction-scoped lock: parallel callers never pick the same round number.
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
-            round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
-                                                                       GlobalModel.run == 1)) or 0) + 1
+            round_ = next_round(session, Scope(task, 1))
             register_global(session, task, round_, get_task(task).initial_weights())
         return round_
 

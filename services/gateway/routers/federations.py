@@ -62,9 +62,8 @@ def create_federation(body: FederationIn, session: SessionDep) -> FederationOut:
                                   "message": f"unknown task {body.task!r}; known: {', '.join(sorted(tasks()))}"})
     if session.get(Federation, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, {"code": "exists", "message": f"federation {body.id!r} exists"})
-    federation = ensure_federation(session, body.id, body.task, name=body.name or body.id, recipe=body.recipe)
-    session.get_one(FederationRun, (body.id, 1)).calibration_rounds = body.calibration_rounds
-    session.flush()
+    federation = ensure_federation(session, body.id, body.task, name=body.name or body.id, recipe=body.recipe,
+                                   calibration_rounds=body.calibration_rounds)
     return _out(session, federation)
 
 
@@ -120,8 +119,7 @@ def open_round(federation_id: str, run: int, round_: int, session: SessionDep, r
     """Open a round of a run with the global model it starts from; rounds open in order from 1."""
     try:
         federation = get_federation(session, federation_id)
-        if run not in [r.run for r in session.scalars(select(FederationRun).where(
-                FederationRun.federation_id == federation_id))]:
+        if session.get(FederationRun, (federation_id, run)) is None:
             raise FederationError("unknown_run", f"federation {federation_id!r} has no run {run}")
     except FederationError as exc:
         raise _fail(exc) from exc

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from services.gateway.auth import add_hospital
 from shared.db import session_scope
-from shared.models import GlobalModel
+from shared.federations import Scope, next_round
 from shared.modeltask.registry import get_task
 from shared.weights import register_global
 from tests.support import perturbed_update, submit, trained_update, wait_recorded
@@ -51,8 +51,7 @@ def _fresh_round(task: str = "heart-mlp") -> int:
     with session_scope() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-        round_ = (session.scalar(select(func.max(GlobalModel.round)).where(GlobalModel.federation == task,
-                                                                       GlobalModel.run == 1)) or 0) + 1
+        round_ = next_round(session, Scope(task, 1))
         register_global(session, task, round_, get_task(task).initial_weights())
     return round_
 
