@@ -1,18 +1,20 @@
-"""`aura bench detection`: AURA against Flower's robust aggregators on Fed-Heart-Disease (issue 4).
+"""`aura bench detection`: AURA against Flower's robust aggregators (issue 4), on any installed task.
 
 Runs the grid of fl/bench/grid.py (resumable: finished runs are kept in a JSONL file and skipped
 on the next start), then summarises every run found in that file into bench/results/detection.json
-and writes the report bench/results/detection.md with its plots.
+(both heart models, the default) or detection-NAME.json (`--task NAME`), and writes the report
+beside it with its plots.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from fl.bench.grid import ATTACK_NAMES, DEFENCES, SEEDS, TASKS, grid, scenarios
+from fl.bench.grid import ATTACK_NAMES, DEFENCES, SEEDS, TASKS, grid
+from fl.task import LOCAL_STEPS, ROUNDS
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Options:
     attacks: tuple[str, ...] = ATTACK_NAMES
     defences: tuple[str, ...] = DEFENCES
     splits: tuple[int, ...] = (1, 2)
+    rotate: bool = False  # each attack in one scenario only, the next for the next attack
+    rounds: int = ROUNDS
+    local_steps: int = LOCAL_STEPS
     workers: int = 2
     runs: Path = Path(".aura/bench/detection-runs.jsonl")  # one JSON line per finished run (resumable)
     out: Path = Path("bench/results/detection.json")
@@ -37,6 +42,16 @@ def quick_options() -> Options:
                    out=Path("bench/results/quick/detection.json"), report=Path("bench/results/quick/detection.md"))
 
 
+def task_options(task: str, *, quick: bool) -> Options:
+    """One installed task, written to detection-TASK.json. Quick: seed 42, one hospital per centre, 5 rounds,
+    each attack run by one centre (the next centre for the next attack)."""
+    folder = Path("bench/results/quick" if quick else "bench/results")
+    prefix = "quick-" if quick else ""
+    options = Options(tasks=(task,), runs=Path(f".aura/bench/{prefix}detection-runs-{task}.jsonl"),
+                      out=folder / f"detection-{task}.json", report=folder / f"detection-{task}.md")
+    return replace(options, seeds=(42,), splits=(1,), rotate=True, rounds=5) if quick else options
+
+
 def run_detection(options: Options) -> dict[str, Any]:
     """Run what is missing, then summarise and report; returns the summary document."""
     from fl.bench.report import write_report
@@ -45,8 +60,8 @@ def run_detection(options: Options) -> dict[str, Any]:
 
     started = time.monotonic()
     if options.run:
-        chosen = [s for s in scenarios() if s.split in options.splits]
-        specs = list(grid(options.tasks, options.seeds, options.attacks, options.defences, chosen))
+        specs = list(grid(options.tasks, options.seeds, options.attacks, options.defences, None, options.rounds,
+                          options.local_steps, splits=options.splits, rotate=options.rotate))
         done = [0]
 
         def progress(record: dict[str, Any]) -> None:

@@ -136,7 +136,7 @@ def demo(
     param: Annotated[list[str] | None, typer.Option(help="attack parameter NAME=VALUE (JSON value)")] = None,
     task: Annotated[str, typer.Option(help="model task")] = "heart-logreg",
     strategy: Annotated[str, typer.Option(help="inner Flower strategy")] = "fedavg",
-    split: Annotated[int, typer.Option(help="hospitals per centre: 1, 2 or 3 (4, 8 or 12 hospitals)")] = 1,
+    split: Annotated[int, typer.Option(help="hospitals per centre, 1 to 6 (heart: 4 to 24 hospitals)")] = 1,
     seed: Annotated[int, typer.Option(help="run seed (FLamby: 42-46)")] = 42,
     runner: Annotated[str, typer.Option(help="simulation (Flower's Ray engine) or inprocess")] = "simulation",
     port: Annotated[int, typer.Option(help="gateway port")] = 0,
@@ -264,21 +264,32 @@ def bench_calibration(
 
 @bench_app.command("detection")
 def bench_detection(
-    quick: Annotated[bool, typer.Option(help="seed 42, the MLP, 4 hospitals only (about 15 min)")] = False,
+    quick: Annotated[bool, typer.Option(help="seed 42, 4 hospitals, fewer runs (heart: the MLP, about 15 min)")]
+    = False,
     seed: Annotated[list[int] | None, typer.Option(help="seeds (default FLamby's 42-46; repeat)")] = None,
-    task: Annotated[list[str] | None, typer.Option(help="tasks (default both heart models; repeat)")] = None,
+    task: Annotated[str | None, typer.Option(help="one installed task, written to detection-TASK.json "
+                                                  "(default: both heart models, detection.json)")] = None,
     defence: Annotated[list[str] | None, typer.Option(help="defences (default all; repeat)")] = None,
     workers: Annotated[int, typer.Option(help="parallel processes")] = 2,
     report_only: Annotated[bool, typer.Option(help="summarise the runs already done, run nothing")] = False,
 ) -> None:
-    """AURA vs Flower's robust aggregators on Fed-Heart-Disease: detection, accuracy, backdoor success."""
+    """AURA vs Flower's robust aggregators: detection, accuracy, backdoor success."""
     from dataclasses import replace
 
-    from aura.bench_detection import Options, quick_options, run_detection
+    from aura.bench_detection import Options, quick_options, run_detection, task_options
 
-    options = quick_options() if quick else Options()
-    options = replace(options, workers=workers, run=not report_only,
-                      seeds=tuple(seed) if seed else options.seeds, tasks=tuple(task) if task else options.tasks,
+    if task is not None:
+        from shared.modeltask.registry import get_task
+
+        try:
+            get_task(task)
+        except KeyError as exc:
+            typer.echo(f"error: {exc.args[0]}", err=True)
+            raise typer.Exit(2) from exc
+        options = task_options(task, quick=quick)
+    else:
+        options = quick_options() if quick else Options()
+    options = replace(options, workers=workers, run=not report_only, seeds=tuple(seed) if seed else options.seeds,
                       defences=tuple(defence) if defence else options.defences)
     run_detection(options)
 

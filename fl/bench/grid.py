@@ -1,10 +1,11 @@
 """The benchmark's grid: which federations run, under which defence, attack, attackers and seed.
 
-Fed-Heart-Disease with FLamby's protocol (15 rounds x 100 local SGD steps, batch 4, lr 1e-3),
-for the MLP and the logistic regression. Attackers: each of the four centres in turn (4
-hospitals, one attacker), and each centre in turn with both of its halves when every centre is
-split in two (8 hospitals, two attackers). Every attack of the suite with its default
-parameters, and no attack. Every defence sees the same data, seeds and attackers.
+By default Fed-Heart-Disease with FLamby's protocol (15 rounds x 100 local SGD steps, batch 4,
+lr 1e-3), for the MLP and the logistic regression; any installed task runs the same way.
+Attackers: each centre in turn (one hospital per centre, one attacker), and each centre in turn
+with both of its halves when every centre is split in two (two attackers). Every attack of the
+suite with its default parameters, and no attack. Every defence sees the same data, seeds and
+attackers.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fl import task as fl_task
 from fl.attacks import ATTACKS
 from fl.config import AttackSpec, FederationConfig
 from fl.task import LOCAL_STEPS, ROUNDS, hospital_id
 from shared.modeltask.heart import CENTRES
+from shared.modeltask.registry import get_task
 
 TASKS = ("heart-mlp", "heart-logreg")
 SEEDS = (42, 43, 44, 45, 46)  # FLamby's
@@ -39,17 +42,13 @@ class Scenario:
         centre = self.attackers[0].rsplit("-", 1)[0] if self.split > 1 else self.attackers[0]
         return centre if self.split == 1 else f"{centre} x{len(self.attackers)}"
 
-    @property
-    def hospitals(self) -> int:
-        """How many hospitals the federation has."""
-        return 4 * self.split
 
 
-def scenarios() -> list[Scenario]:
-    """Each centre attacks alone among 4 hospitals, then with both halves among 8."""
-    single = [Scenario(1, (c,)) for c in CENTRE_IDS]
-    paired = [Scenario(2, (f"{c}-1", f"{c}-2")) for c in CENTRE_IDS]
-    return single + paired
+def scenarios(task: str = TASKS[0], splits: tuple[int, ...] = (1, 2)) -> list[Scenario]:
+    """Each centre attacks alone (split 1), or with both its halves (split 2)."""
+    centres = [hospital_id(c.name) for c in get_task(task).dataset.centres]
+    out = [Scenario(1, (c,)) for c in centres] if 1 in splits else []
+    return out + ([Scenario(2, (f"{c}-1", f"{c}-2")) for c in centres] if 2 in splits else [])
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class RunSpec:
     @property
     def hospitals(self) -> int:
         """How many hospitals the federation has."""
-        return 4 * self.split
+        return len(fl_task.hospitals(self.task, self.split))
 
     @property
     def malicious(self) -> int:
@@ -101,16 +100,21 @@ class RunSpec:
 def grid(tasks: tuple[str, ...] = TASKS, seeds: tuple[int, ...] = SEEDS,
          attacks: tuple[str, ...] = ATTACK_NAMES, defences: tuple[str, ...] = DEFENCES,
          scenario_list: list[Scenario] | None = None, rounds: int = ROUNDS,
-         local_steps: int = LOCAL_STEPS) -> Iterator[RunSpec]:
-    """Every run, seed by seed (so a partial run is a complete grid for its first seeds)."""
-    chosen = scenario_list if scenario_list is not None else scenarios()
+         local_steps: int = LOCAL_STEPS, *, splits: tuple[int, ...] = (1, 2), rotate: bool = False) \
+        -> Iterator[RunSpec]:
+    """Every run, seed by seed (so a partial run is a complete grid for its first seeds).
+
+    Scenarios are the task's own (`scenarios(task, splits)`) unless a list is given; `rotate`
+    runs each attack in one scenario only, the next one for the next attack (a smoke run).
+    """
     for seed in seeds:
         for task in tasks:
+            chosen = scenario_list if scenario_list is not None else scenarios(task, splits)
             for split in sorted({s.split for s in chosen}):
                 for defence in defences:
                     yield RunSpec(task, split, (), NO_ATTACK, defence, seed, rounds, local_steps)
-            for attack in attacks:
-                for scenario in chosen:
+            for number, attack in enumerate(attacks):
+                for scenario in [chosen[number % len(chosen)]] if rotate else chosen:
                     for defence in defences:
                         yield RunSpec(task, scenario.split, scenario.attackers, attack, defence, seed, rounds,
                                       local_steps)

@@ -84,7 +84,7 @@ def own_slopes(spec: RunSpec) -> list[dict[str, Any]]:
 
 def measure(task: str, seed: int) -> dict[str, Any]:
     """Honest and malicious own-rows slopes over the quick grid, and AURA's detection with and without the rule."""
-    chosen = [s for s in scenarios() if s.split == 1]
+    chosen = scenarios(task, (1,))
     updates = [u for spec in grid((task,), (seed,), defences=("aura",), scenario_list=chosen) for u in own_slopes(spec)]
     honest = [u["own_slope"] for u in updates if not u["malicious"]]
     by_attack: dict[str, list[float]] = defaultdict(list)

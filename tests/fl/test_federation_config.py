@@ -26,9 +26,10 @@ def test_splitting_the_centres_gives_disjoint_hospitals_covering_every_training_
         assert len(np.unique(rows, axis=0)) == len(np.unique(centre.train.x, axis=0))
 
 
-def test_only_four_eight_or_twelve_hospitals_are_offered():
-    with pytest.raises(ValueError, match="4, 8 or 12"):
-        hospitals("heart-logreg", 5)
+def test_a_centre_splits_into_at_most_six_hospitals():
+    assert len(hospitals("heart-logreg", 6)) == 24
+    with pytest.raises(ValueError, match="hospitals per centre"):
+        hospitals("heart-logreg", 7)
 
 
 def test_a_config_survives_its_json_form():

@@ -52,3 +52,22 @@ def test_a_tiny_grid_runs_end_to_end_and_writes_the_documented_layout(tmp_path: 
     report = (tmp_path / "detection.md").read_text()
     assert "## Layout of detection.json" in report and "### Goals" in report
     assert (tmp_path / "detection-scores-logreg.png").stat().st_size > 0
+
+
+def test_any_installed_task_runs_its_own_scenarios(tmp_path: Path):
+    # digits-cnn: 8 sites, so 8 single-attacker scenarios; rotate gives each attack the next site.
+    specs = list(grid(tasks=("digits-cnn",), seeds=(42,), attacks=("sign-flip", "backdoor"),
+                      defences=("fedavg", "aura"), rounds=1, local_steps=2, splits=(1,), rotate=True))
+    attacked = {(s.attack, s.attackers) for s in specs if s.attackers}
+    assert attacked == {("sign-flip", ("site-1",)), ("backdoor", ("site-2",))}
+    assert {s.hospitals for s in specs} == {8}
+
+    runs = tmp_path / "runs.jsonl"
+    assert run_grid(specs, runs, workers=1) == len(specs) == 6
+    document = summarise(load_runs(runs))
+    write_report(document, tmp_path / "detection-digits-cnn.json", tmp_path / "detection-digits-cnn.md")
+    task = json.loads((tmp_path / "detection-digits-cnn.json").read_text())["tasks"]["digits-cnn"]
+    overall = task["detection"]["overall"]
+    assert {"tpr", "fpr", "auroc"} <= set(overall) and overall["tp"] + overall["fn"] == 2
+    assert set(task["detection"]["by_attack"]) == {"none", "sign-flip", "backdoor"}
+    assert len(task["defences"]["aura"]["no_attack"]["centres"]) == 8
