@@ -28,10 +28,11 @@ CHUNK = 50_000
 
 
 def synthetic_entry(index: int, submission_id: str, now: str) -> bytes:
-    """A v1-shaped entry: the same keys, hash fields, three reasons and timestamps as a real one."""
+    """A v2-shaped entry: the same keys, hash fields, three reasons and timestamps as a real one."""
     digest = hashlib.sha256(submission_id.encode()).hexdigest()
     return canonical_json({
-        "v": 1, "submission_id": submission_id, "hospital": SYNTHETIC_HOSPITAL, "task": "heart-mlp",
+        "v": 2, "submission_id": submission_id, "hospital": SYNTHETIC_HOSPITAL, "task": "heart-mlp",
+        "federation": "heart-mlp", "run": 1, "calibration": "AURA defaults (Fed-Heart-Disease, FLamby's recipe)",
         "round": index + 1, "file_sha256": digest, "tensor_sha256": digest[::-1], "evidence_sha256": digest[1:] + "0",
         "verdict": "rejected" if index % 9 == 0 else "accepted", "score": (index % 997) / 997, "threshold": 0.5,
         "reasons": [

@@ -46,6 +46,8 @@ class SubmissionRow(NamedTuple):
     tensor_sha256: str
     signature: str | None
     created_at: datetime
+    federation: str
+    run: int
 
 
 class DecisionRow(NamedTuple):
@@ -57,6 +59,7 @@ class DecisionRow(NamedTuple):
     reasons: list[Any]
     created_at: datetime
     evidence_sha256: str | None
+    calibration: str | None
 
 
 _entries, _nodes, _checkpoints = (cast(Table, m.__table__) for m in (LedgerEntry, LedgerNode, LedgerCheckpoint))
@@ -73,7 +76,7 @@ _SQLITE_STATE = select(
 )
 # PostgreSQL statements in the driver's own parameter style: they run on the DBAPI cursor (_run).
 _LOCK_AND_STATE = "SELECT * FROM aura_ledger_append_state(%(key)s, %(submission_id)s)"  # migration 0003
-_LOCK_STATE_AND_DECISION = "SELECT * FROM aura_ledger_append_decision_state(%(key)s, %(submission_id)s)"  # 0007
+_LOCK_STATE_AND_DECISION = "SELECT * FROM aura_ledger_append_decision_state(%(key)s, %(submission_id)s)"  # 0010
 _INSERT_ENTRY = """
     WITH entry AS (
         INSERT INTO ledger_entries (seq, submission_id, entry, leaf_hash, chain_hash, created_at)
@@ -181,7 +184,7 @@ def lock_and_read_decision(connection: Connection, submission_id: str, *, begin:
     `begin`: the first statement of a folded transaction.
     """
     row = _one(connection, (_BEGIN if begin else "") + _LOCK_STATE_AND_DECISION, submission_id)
-    return _log_state(row[:5]), _submission_row(submission_id, row[5:13]), _decision_row(row[13:])
+    return _log_state(row[:5]), _submission_row(submission_id, row[5:15]), _decision_row(row[15:])
 
 
 def _node_arrays(nodes: list[StoredNode]) -> dict[str, list[Any]]:

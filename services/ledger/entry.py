@@ -1,7 +1,9 @@
-"""Canonical ledger entry bytes (format version 1): what the Merkle leaf and hash chain cover.
+"""Canonical ledger entry bytes (format version 2): what the Merkle leaf and hash chain cover.
 
-Version 1 is `shared.evidence.canonical_json`: UTF-8 JSON with sorted keys, no insignificant
-white space and ASCII-only escapes, floats rounded to 6 decimals.
+The bytes are `shared.evidence.canonical_json`: UTF-8 JSON with sorted keys, no insignificant
+white space and ASCII-only escapes, floats rounded to 6 decimals. Version 2 adds the federation,
+the run and the calibration that judged the verdict to version 1's fields. Entries are stored as
+written and verified as stored, so version 1 entries of an older log stay valid as they are.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Protocol
 
 from shared.evidence import canonical_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ZERO_HASH = bytes(32)
 
 
@@ -36,6 +38,10 @@ class SubmissionFields(Protocol):
     def signature(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def federation(self) -> str: ...
+    @property
+    def run(self) -> int: ...
 
 
 class DecisionFields(Protocol):
@@ -51,6 +57,8 @@ class DecisionFields(Protocol):
     def reasons(self) -> list[Any]: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def calibration(self) -> str | None: ...
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -64,12 +72,15 @@ def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence
         "submission_id": submission.id,
         "hospital": submission.hospital_id,
         "task": submission.task,
+        "federation": submission.federation,
+        "run": submission.run,
         "round": submission.round,
         "file_sha256": submission.file_sha256,
         "tensor_sha256": submission.tensor_sha256,
         "verdict": decision.verdict,
         "score": decision.score,
         "threshold": decision.threshold,
+        "calibration": decision.calibration,
         "reasons": [{"signal": r["signal"], "severity": r["severity"], "text": r["text"]} for r in decision.reasons],
         "evidence_sha256": evidence_sha256,
         "signature": submission.signature,

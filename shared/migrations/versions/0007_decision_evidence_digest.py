@@ -25,16 +25,8 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-
-def upgrade() -> None:
-    with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("evidence_sha256", sa.String(length=64), nullable=True))
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP FUNCTION aura_ledger_append_verdict_state(bigint, varchar)")
-    # As 0004: the state (0003's function) is read after the lock is granted; the submission
-    # and decision were committed before this stage was queued.
-    op.execute("""
+# As created here; 0010 replaces it and restores it on downgrade.
+FUNCTION = """
         CREATE FUNCTION aura_ledger_append_decision_state(lock_key bigint, for_submission varchar)
         RETURNS TABLE (last_seq integer, head bytea, existing integer, covered integer,
                        covered_at timestamptz,
@@ -57,7 +49,18 @@ def upgrade() -> None:
             LEFT JOIN decisions d ON d.submission_id = for_submission;
         END
         $$
-    """)
+"""
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("evidence_sha256", sa.String(length=64), nullable=True))
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP FUNCTION aura_ledger_append_verdict_state(bigint, varchar)")
+    # As 0004: the state (0003's function) is read after the lock is granted; the submission
+    # and decision were committed before this stage was queued.
+    op.execute(FUNCTION)
 
 
 def _revision_0004() -> ModuleType:

@@ -42,7 +42,7 @@ def add_verdicts(engine: sa.Engine, count: int, hospital: str | None = None, *, 
             "submission_id": sid, "verdict": "accepted" if i % 3 else "rejected", "score": 0.1 + (i % 7) / 10,
             "threshold": 0.5, "reasons": [{"signal": "update_norm", "severity": 0.2, "value": 1.0, "reference": 1.0,
                                            "text": f"update norm {1 + i % 5}x the round median"}],
-            "features": {"norm": float(i)}, "created_at": now,
+            "features": {"norm": float(i)}, "created_at": now, "calibration": f"heart-mlp v{1 + i % 2}",
             "evidence_sha256": evidence_digest(None, None, {"norm": float(i)}) if digests else None}
             for i, sid in enumerate(ids)])
     return ids

@@ -38,6 +38,18 @@ def test_the_stage_stores_the_entry_the_orm_rows_encode_to(engine, log):
     assert _stored_entries(engine) == expected
 
 
+def test_an_entry_names_its_federation_run_and_calibration(engine, log, tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'aura.db'}"
+    migrate(url)
+    sqlite = get_engine(url)
+    for database in (engine, sqlite):  # the stage's one-call read on PostgreSQL, the ORM rows elsewhere
+        ids = add_verdicts(database, 2)
+        append_all(database, ids, log)
+        entries = [json.loads(e) for e in _stored_entries(database)][-2:]
+        assert [(e["v"], e["federation"], e["run"], e["calibration"]) for e in entries] == \
+            [(2, "heart-mlp", 1, "heart-mlp v1"), (2, "heart-mlp", 1, "heart-mlp v2")]
+
+
 def _entry_digests(engine: sa.Engine) -> list[str]:
     return [json.loads(entry)["evidence_sha256"] for entry in _stored_entries(engine)]
 
