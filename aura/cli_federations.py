@@ -88,6 +88,7 @@ def calibrate_command(
 ) -> None:
     """Fit the federation's detector thresholds to its honest updates; verdicts from then on name this calibration."""
     from services.detector.calibrate import calibrate
+    from services.ledger.service import append_calibration
     from shared.db import session_scope
     from shared.federations import FederationError
 
@@ -96,7 +97,9 @@ def calibrate_command(
             row = calibrate(session, federation_id, run, parse_rounds(rounds), note)
         except FederationError as exc:
             raise typer.BadParameter(exc.message) from exc
-        typer.echo(f"{row.name}: fitted from {row.source['updates']} updates of run {run}, rounds {rounds}")
+        index = append_calibration(session, row).index
+        typer.echo(f"{row.name}: fitted from {row.source['updates']} updates of run {run}, rounds {rounds}; "
+                   f"ledger entry {index}")
         for signal, entry in row.fitted["rules"].items():
             fine, bad = entry["bounds"]
             default = entry["default"]

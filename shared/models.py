@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -236,11 +237,16 @@ class Decision(Base):
 
 
 class LedgerEntry(Base):
-    """One verdict in the append-only log: canonical bytes, RFC 9162 leaf hash, and hash chain."""
+    """One verdict or calibration in the append-only log: canonical bytes, RFC 9162 leaf hash, and hash chain."""
 
     __tablename__ = "ledger_entries"
+    __table_args__ = (CheckConstraint("(submission_id IS NULL) <> (calibration_id IS NULL)",
+                                      name="ck_ledger_entries_one_owner"),
+                      UniqueConstraint("calibration_id", name="uq_ledger_entries_calibration"))
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), unique=True)  # a verdict's
+    calibration_id: Mapped[int | None] = mapped_column(  # a calibration's (migration 0011)
+        ForeignKey("calibrations.id", name="fk_ledger_entries_calibration"))
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -87,10 +87,10 @@ class SubmissionPage(BaseModel):
 
 
 class LedgerEntryOut(BaseModel):
-    """One ledger entry: its canonical bytes (as text) and hashes (hex)."""
+    """One ledger entry: its canonical bytes (as text) and hashes (hex); a verdict's or a calibration's."""
 
     index: int
-    submission_id: str
+    submission_id: str | None  # None: the entry records a calibration (its bytes say which)
     entry: str
     leaf_hash: str
     chain_hash: str

@@ -147,7 +147,7 @@ def end_transaction(connection: Connection) -> None:
     _run(connection, "COMMIT", {})
 
 
-def _one(connection: Connection, function_call: str, submission_id: str) -> tuple[Any, ...]:
+def _one(connection: Connection, function_call: str, submission_id: str | None) -> tuple[Any, ...]:
     row = _run(connection, function_call, {"key": APPEND_LOCK_KEY, "submission_id": submission_id})
     if row is None:
         raise RuntimeError(f"{function_call} returned no row")  # it always returns exactly one
@@ -160,8 +160,11 @@ def _log_state(row: Sequence[Any]) -> LogState:
                     existing=existing, covered=covered or 0, covered_at=covered_at)
 
 
-def lock_and_read_state(connection: Connection, submission_id: str) -> LogState:
-    """Take the append lock, then read the log's state (one round trip on PostgreSQL)."""
+def lock_and_read_state(connection: Connection, submission_id: str | None) -> LogState:
+    """Take the append lock, then read the log's state (one round trip on PostgreSQL).
+
+    `existing` is the submission's entry, if any (None for a calibration's entry: no submission).
+    """
     if connection.dialect.name == "postgresql":
         return _log_state(_one(connection, _LOCK_AND_STATE, submission_id))
     return _log_state(tuple(connection.execute(_SQLITE_STATE, {"submission_id": submission_id}).one()))
@@ -193,7 +196,7 @@ def _node_arrays(nodes: list[StoredNode]) -> dict[str, list[Any]]:
 
 def write_entry(connection: Connection, entry: dict[str, Any], nodes: list[StoredNode]) -> None:
     """Insert the entry row and its Merkle nodes (one statement on PostgreSQL)."""
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and entry.get("calibration_id") is None:  # a verdict's: the hot path
         _run(connection, _WRITE, entry | _node_arrays(nodes))
         return
     connection.execute(insert(_entries), entry)

@@ -2,8 +2,10 @@
 
 The bytes are `shared.evidence.canonical_json`: UTF-8 JSON with sorted keys, no insignificant
 white space and ASCII-only escapes, floats rounded to 6 decimals. Version 2 adds the federation,
-the run and the calibration that judged the verdict to version 1's fields. Entries are stored as
-written and verified as stored, so version 1 entries of an older log stay valid as they are.
+the run and the calibration that judged the verdict to version 1's fields, and `kind`: "verdict",
+or "calibration" for the entry a federation's new calibration writes (recalibrations are audited
+events of the same log). Entries are stored as written and verified as stored, so version 1
+entries of an older log stay valid as they are.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence
     """The canonical bytes of the ledger entry for this submission's verdict."""
     return canonical_json({
         "v": FORMAT_VERSION,
+        "kind": "verdict",
         "submission_id": submission.id,
         "hospital": submission.hospital_id,
         "task": submission.task,
@@ -86,6 +89,38 @@ def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence
         "signature": submission.signature,
         "submitted_at": _iso(submission.created_at),
         "decided_at": _iso(decision.created_at),
+    })
+
+
+class CalibrationFields(Protocol):
+    """What a calibration's entry takes from its row."""
+
+    @property
+    def federation_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def fitted(self) -> dict[str, Any]: ...
+    @property
+    def source(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def calibration_entry_bytes(calibration: CalibrationFields) -> bytes:
+    """The canonical bytes of the entry recording a federation's new calibration.
+
+    The fitted bounds are committed to by their digest (the row keeps them); the source says which
+    run, rounds and how many updates the operator vouched for.
+    """
+    return canonical_json({
+        "v": FORMAT_VERSION,
+        "kind": "calibration",
+        "federation": calibration.federation_id,
+        "calibration": calibration.name,
+        "fitted_sha256": hashlib.sha256(canonical_json(calibration.fitted)).hexdigest(),
+        "source": calibration.source,
+        "calibrated_at": _iso(calibration.created_at),
     })
 
 

@@ -21,17 +21,18 @@ from services.ledger.append_sql import (
 )
 from services.ledger.audit import VerifyReport, verify
 from services.ledger.checkpoints import checkpoint_due, publish_locked
-from services.ledger.entry import chain_hash, entry_bytes, leaf_hash
+from services.ledger.entry import calibration_entry_bytes, chain_hash, entry_bytes, leaf_hash
 from services.ledger.keys import LogConfig, log_config
 from services.ledger.merkle import StoredNode, perfect_nodes_to_store
 from services.ledger.store import APPEND_LOCK_KEY, MissingNode, fetch_nodes, lock_for_append
 from shared.evidence import evidence_digest
-from shared.models import Decision, Evaluation, Fingerprint, Status, Submission, utcnow
+from shared.models import Calibration as CalibrationRow
+from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Status, Submission, utcnow
 from shared.stage import advance, load_submission
 
 # verify and its report live in audit; re-exported because callers know the ledger as this module.
-__all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_entry", "append_submission",
-           "lock_for_append", "verdict_entry", "verify"]
+__all__ = ["APPEND_LOCK_KEY", "Appended", "VerifyReport", "append", "append_calibration", "append_entry",
+           "append_submission", "lock_for_append", "verdict_entry", "verify"]
 
 @dataclass(frozen=True)
 class Appended:
@@ -100,10 +101,12 @@ def verdict_entry(session: Session, submission: Submission) -> bytes:
     return entry_bytes(submission, decision, _digest(session, submission.id, decision.evidence_sha256))
 
 
-def _add(session: Session, state: LogState, submission_id: str, entry: bytes, *, config: LogConfig,
-         now: datetime, mark_recorded: bool = False, commit: bool = False) -> Appended:
+def _add(session: Session, state: LogState, submission_id: str | None, entry: bytes, *, config: LogConfig,
+         now: datetime, mark_recorded: bool = False, commit: bool = False, calibration_id: int | None = None) \
+        -> Appended:
     """Write a new entry at the end of the log the lock holder found; publish a checkpoint when due.
 
+    The entry belongs to a verdict (`submission_id`) or to a calibration (`calibration_id`).
     `mark_recorded`: the same statement marks the submission recorded (PostgreSQL). `commit`: the
     transaction is a folded one (`folded_transaction`), which this ends.
     """
@@ -116,7 +119,7 @@ def _add(session: Session, state: LogState, submission_id: str, entry: bytes, *,
     nodes = _nodes_to_store(connection, index, leaf, known)
     due = checkpoint_due(size=index + 1, covered=state.covered, covered_at=state.covered_at, config=config)
     row = {"seq": index, "submission_id": submission_id, "entry": entry, "leaf_hash": leaf, "chain_hash": head,
-           "created_at": now}
+           "created_at": now} | ({"calibration_id": calibration_id} if calibration_id is not None else {})
     if mark_recorded:
         write_recorded_entry(connection, row, nodes, commit=commit and not due)
     else:
@@ -138,6 +141,23 @@ def append_entry(session: Session, submission_id: str, entry: bytes, *, config: 
     if state.existing is not None:
         return Appended(index=state.existing, created=False)
     return _add(session, state, submission_id, entry, config=config, now=utcnow())
+
+
+def append_calibration(session: Session, calibration: CalibrationRow, *, config: LogConfig | None = None) \
+        -> Appended:
+    """Record a federation's new calibration in the log (once), in the caller's transaction.
+
+    Every later verdict of the federation is judged with it, so who fitted what, from which
+    rounds, is an audited event of the same verifiable log as the verdicts.
+    """
+    config = config or log_config()
+    session.flush()  # the row's id and created_at
+    state = lock_and_read_state(session.connection(), None)
+    existing = session.scalar(select(LedgerEntry.seq).where(LedgerEntry.calibration_id == calibration.id))
+    if existing is not None:
+        return Appended(index=existing, created=False)
+    return _add(session, state, None, calibration_entry_bytes(calibration), config=config, now=utcnow(),
+                calibration_id=calibration.id)
 
 
 def _learn_recorded(session: Session, submission_id: str, now: datetime) -> None:

@@ -6,6 +6,7 @@ steps): honest steps are far larger than the ones AURA's default thresholds were
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -68,6 +69,11 @@ def test_a_federation_calibrated_on_its_shadow_rounds_accepts_its_recipe_and_sti
     with AuraClient(gateway, operator_headers["X-API-Key"]) as operator:
         fitted = operator.calibrate(federation, run=1, rounds=[1, 2, 3], note="shadow rounds, all hospitals audited")
     assert fitted["name"] == f"{federation} v1" and fitted["source"]["updates"] == 12
+    events = [e for e in httpx.get(f"{gateway}/api/v1/ledger/entries", params={"limit": 200},
+                                   headers=operator_headers).json()["items"] if e["submission_id"] is None]
+    recorded = [json.loads(e["entry"]) for e in events]
+    assert [(r["kind"], r["calibration"], r["source"]["rounds"]) for r in recorded
+            if r["federation"] == federation] == [("calibration", f"{federation} v1", [1, 2, 3])]
 
     bodies, _ = _round(gateway, operator_headers, federation, 4, weights, hospitals, attacker=new_hospital())
     honest, attack = bodies[:-1], bodies[-1]
@@ -76,4 +82,6 @@ def test_a_federation_calibrated_on_its_shadow_rounds_accepts_its_recipe_and_sti
     assert attack["verdict"] == "rejected"
     listed = httpx.get(f"{gateway}/api/v1/federations/{federation}", headers=operator_headers).json()
     assert listed["calibration"] == f"{federation} v1"
+    verified = httpx.post(f"{gateway}/api/v1/ledger/verify", headers=operator_headers).json()
+    assert verified["ok"], verified  # the calibration's entry is part of the verified log
     assert would_reject >= 8, would_reject  # the defaults, fitted on FLamby's recipe, reject most of this one's

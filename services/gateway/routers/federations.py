@@ -22,6 +22,7 @@ from services.gateway.schemas import (
 )
 from services.intake.service import read_capped, upload_cap
 from services.intake.validation import UploadRejected, validate_update
+from services.ledger.service import append_calibration
 from shared.federations import FederationError, Scope, ensure_federation, get_federation, new_run, rounds_of
 from shared.models import Calibration, Federation, FederationRun, GlobalModel, Role
 from shared.modeltask.registry import tasks
@@ -140,8 +141,13 @@ def list_calibrations(federation_id: str, _: PrincipalDep, session: SessionDep) 
 @router.post("/{federation_id}/calibrations", response_model=CalibrationOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}, 422: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
 def create_calibration(federation_id: str, body: CalibrationIn, session: SessionDep) -> Calibration:
-    """Fit the federation's next calibration from rounds of a run whose updates the operator vouches are honest."""
+    """Fit the federation's next calibration from rounds of a run whose updates the operator vouches are honest.
+
+    The calibration is recorded in the ledger in the same transaction: an audited event.
+    """
     try:
-        return calibrate(session, federation_id, body.run, body.rounds, body.note)
+        row = calibrate(session, federation_id, body.run, body.rounds, body.note)
     except FederationError as exc:
         raise _fail(exc) from exc
+    append_calibration(session, row)
+    return row

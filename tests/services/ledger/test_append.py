@@ -15,10 +15,19 @@ from services.ledger.append_sql import write_entry
 from services.ledger.audit import verify
 from services.ledger.keys import LogConfig
 from services.ledger.merkle import StoredNode
-from services.ledger.service import append, append_entry, verdict_entry
+from services.ledger.service import Appended, append, append_calibration, append_entry, verdict_entry
 from shared.db import get_engine, migrate
 from shared.evidence import evidence_digest
-from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Status, Submission, utcnow
+from shared.models import (
+    Calibration,
+    Decision,
+    Evaluation,
+    Fingerprint,
+    LedgerEntry,
+    Status,
+    Submission,
+    utcnow,
+)
 from tests.services.ledger.rows import add_evidence, add_verdicts, append_all
 
 
@@ -246,3 +255,27 @@ def test_appends_on_sqlite_take_the_same_functions_and_verify(tmp_path: Path, lo
     assert report.ok, report
     assert statuses == {Status.RECORDED}
     assert _stored_entries(engine) == expected
+
+
+def test_a_calibration_is_recorded_once_between_verdicts_and_the_log_verifies(engine, log, tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'aura.db'}"
+    migrate(url)
+    for database in (engine, get_engine(url)):
+        append_all(database, add_verdicts(database, 2), log)
+        with Session(database) as session, session.begin():
+            version = (session.scalar(sa.select(sa.func.max(Calibration.version))) or 0) + 1
+            row = Calibration(federation_id="heart-mlp", version=version, fitted={"rules": {}, "honest_scale": 0.1},
+                              source={"run": 1, "rounds": [1, 2], "updates": 8, "note": "audited"})
+            session.add(row)
+            first = append_calibration(session, row, config=log)
+            assert append_calibration(session, row, config=log) == Appended(index=first.index, created=False)
+            calibration_id = row.id
+        append_all(database, add_verdicts(database, 1), log)
+
+        with Session(database) as session:
+            stored = session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(2)).all()
+            assert verify(session, config=log).ok
+        event = json.loads(stored[1].entry)
+        assert (stored[1].submission_id, stored[1].calibration_id, stored[0].calibration_id) == (None, calibration_id, None)
+        assert (event["kind"], event["calibration"], event["source"]["rounds"]) == \
+            ("calibration", f"heart-mlp v{version}", [1, 2])

@@ -79,7 +79,20 @@ async function findEntry(term: string, total: number): Promise<Schemas["LedgerEn
   // No server-side search by id or hash: scan the log (bounded by BROWSER_LIMIT) for a prefix.
   const needle = term.toLowerCase();
   const all = await allEntries(total);
-  return all.find((e) => e.submission_id.startsWith(needle) || e.leaf_hash.startsWith(needle) || e.chain_hash.startsWith(needle)) ?? null;
+  return (
+    all.find((e) => e.submission_id?.startsWith(needle) || e.leaf_hash.startsWith(needle) || e.chain_hash.startsWith(needle)) ??
+    null
+  );
+}
+
+/** The calibration a calibration entry records ("FED vN"), read from its canonical bytes. */
+function calibrationName(entry: string): string {
+  try {
+    const fields = JSON.parse(entry) as { calibration?: unknown };
+    return typeof fields.calibration === "string" ? fields.calibration : "";
+  } catch {
+    return "";
+  }
 }
 
 function EntryTable({ items }: { items: Schemas["LedgerEntryOut"][] }) {
@@ -100,7 +113,13 @@ function EntryTable({ items }: { items: Schemas["LedgerEntryOut"][] }) {
             <tr key={e.index}>
               <td>{e.index}</td>
               <td>
-                <Link to={`/submissions/${e.submission_id}`}>{shortId(e.submission_id)}</Link>
+                {e.submission_id ? (
+                  <Link to={`/submissions/${e.submission_id}`}>{shortId(e.submission_id)}</Link>
+                ) : (
+                  <span title="A recalibration: every later verdict of this federation is judged with it">
+                    calibration {calibrationName(e.entry)}
+                  </span>
+                )}
               </td>
               <td>
                 <code title={e.leaf_hash}>{shortHash(e.leaf_hash, 16)}</code>
