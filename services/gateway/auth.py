@@ -70,8 +70,8 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def principal(
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header(max_length=512)] = None,
+    x_api_key: Annotated[str | None, Header(max_length=512)] = None,
 ) -> Principal:
     """Resolve the caller from its API key; 401 when missing, unknown or revoked."""
     key = x_api_key or (authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ")

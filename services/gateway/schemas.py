@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.gateway.limits import INT32_MAX, Identifier, InputModel, Name, Positive, Text
+
 
 class SubmissionSummary(BaseModel):
     """A submission as listed."""
@@ -129,20 +131,23 @@ class TaskOut(BaseModel):
     objective: str
 
 
-class FederationIn(BaseModel):
+class FederationIn(InputModel):
     """A federation to create: its id, the task it trains, a display name and its declared training recipe."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
-    task: str
+    task: Identifier
     name: str = Field("", max_length=200)
-    recipe: dict[str, Any] = Field(default_factory=dict, description="e.g. lr, local_epochs, batch_size, optimizer")
-    calibration_rounds: int = Field(0, ge=0, description="run 1's first rounds whose updates you vouch are honest")
+    recipe: dict[str, Any] = Field(default_factory=dict, max_length=50,
+                                   description="e.g. lr, local_epochs, batch_size, optimizer")
+    calibration_rounds: int = Field(0, ge=0, le=INT32_MAX,
+                                    description="run 1's first rounds whose updates you vouch are honest")
 
 
-class RunIn(BaseModel):
+class RunIn(InputModel):
     """A new run of a federation."""
 
-    calibration_rounds: int = Field(0, ge=0, description="its first rounds whose updates you vouch are honest")
+    calibration_rounds: int = Field(0, ge=0, le=INT32_MAX,
+                                    description="its first rounds whose updates you vouch are honest")
 
 
 class FederationRunOut(BaseModel):
@@ -164,12 +169,12 @@ class FederationOut(BaseModel):
     calibration: str | None = Field(description="its newest calibration ('federation vN'); None: AURA's defaults")
 
 
-class CalibrationIn(BaseModel):
+class CalibrationIn(InputModel):
     """Rounds of a run whose updates the operator vouches are honest."""
 
-    run: int = Field(ge=1)
-    rounds: list[int] = Field(min_length=1)
-    note: str = Field("", max_length=500)
+    run: Positive
+    rounds: list[Positive] = Field(min_length=1, max_length=10_000)
+    note: Text = ""
 
 
 class CalibrationOut(BaseModel):
@@ -214,13 +219,13 @@ class HospitalCreated(HospitalOut):
     api_key: str
 
 
-class HospitalIn(BaseModel):
+class HospitalIn(InputModel):
     """A hospital to register."""
 
-    id: str
-    name: str
-    centre: str | None = Field(default=None, description="data centre its rows come from (e.g. Hungary), if the "
-                                                           "golden set holds rows of it")
+    id: Identifier
+    name: Name
+    centre: Name | None = Field(default=None, description="data centre its rows come from (e.g. Hungary), if the "
+                                                            "golden set holds rows of it")
 
 
 class CheckpointOut(BaseModel):

@@ -79,7 +79,7 @@ function AddHospital() {
     <form className="panel" onSubmit={submit} aria-label="add a hospital">
       <h2>Add a hospital</h2>
       <label>
-        Id <input value={id} onChange={(e) => setId(e.target.value)} required pattern="[A-Za-z0-9._-]+" />
+        Id <input value={id} onChange={(e) => setId(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,63}" />
       </label>
       <label>
         Name <input value={name} onChange={(e) => setName(e.target.value)} />

@@ -14,6 +14,7 @@ from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import day_of, histogram, percentile, seconds_between, top_signal
 from services.gateway.insights.scope import scoped
+from services.gateway.limits import IdQuery
 from services.gateway.routers.stats import SignalCount
 from shared.models import Decision, Submission, Verdict
 from shared.settings import get_settings
@@ -128,7 +129,7 @@ def attacks(who: PrincipalDep, session: SessionDep, days: Days = 30) -> Attacks:
 
 @router.get("/scores", response_model=ScoreDistribution)
 def scores(
-    _: PrincipalDep, session: SessionDep, task: str | None = None,
+    _: PrincipalDep, session: SessionDep, task: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=20000)] = 5000,
 ) -> ScoreDistribution:
     """The spread of honest (accepted) and rejected scores: what an update's score is judged against.

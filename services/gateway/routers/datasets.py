@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from services.gateway.auth import require
+from services.gateway.limits import IdPath
 from shared.models import Role
 from shared.modeltask.registry import tasks
 
@@ -77,7 +78,7 @@ def list_datasets() -> list[str]:
 
 
 @router.get("/{task}", response_model=DatasetSummary)
-def dataset_summary(task: str) -> DatasetSummary:
+def dataset_summary(task: IdPath) -> DatasetSummary:
     """The golden set and every centre's partitions of `task`'s data."""
     if task not in tasks():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown task {task!r}; known: {', '.join(sorted(tasks()))}")

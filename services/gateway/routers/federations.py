@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.detector.calibrate import calibrate
 from services.gateway.auth import PrincipalDep, require
 from services.gateway.deps import SessionDep
+from services.gateway.limits import IdPath, RoundPath
 from services.gateway.schemas import (
     CalibrationIn,
     CalibrationOut,
@@ -69,7 +70,7 @@ def create_federation(body: FederationIn, session: SessionDep) -> FederationOut:
 
 
 @router.get("/{federation_id}", response_model=FederationOut, responses={404: {}})
-def read_federation(federation_id: str, _: PrincipalDep, session: SessionDep) -> FederationOut:
+def read_federation(federation_id: IdPath, _: PrincipalDep, session: SessionDep) -> FederationOut:
     """One federation with its runs and their open rounds."""
     try:
         return _out(session, get_federation(session, federation_id))
@@ -79,7 +80,7 @@ def read_federation(federation_id: str, _: PrincipalDep, session: SessionDep) ->
 
 @router.post("/{federation_id}/runs", response_model=FederationRunOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def start_run(federation_id: str, session: SessionDep, body: RunIn | None = None) -> FederationRunOut:
+def start_run(federation_id: IdPath, session: SessionDep, body: RunIn | None = None) -> FederationRunOut:
     """Start the federation's next run: its rounds start at 1 and it shares no history with earlier runs."""
     rounds = body.calibration_rounds if body else 0
     try:
@@ -114,7 +115,7 @@ def open_round_from_upload(session: Session, task: str, scope: Scope, round_: in
 @router.post("/{federation_id}/runs/{run}/rounds/{round_}", response_model=GlobalModelOut,
              status_code=status.HTTP_201_CREATED, responses={200: {}, 404: {}, 409: {}, 422: {}},
              dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def open_round(federation_id: str, run: int, round_: int, session: SessionDep, response: Response,
+def open_round(federation_id: IdPath, run: RoundPath, round_: RoundPath, session: SessionDep, response: Response,
                file: Annotated[UploadFile, File(description="the global model the round starts from (safetensors)")]
                ) -> GlobalModel:
     """Open a round of a run with the global model it starts from; rounds open in order from 1."""
@@ -128,7 +129,7 @@ def open_round(federation_id: str, run: int, round_: int, session: SessionDep, r
 
 
 @router.get("/{federation_id}/calibrations", response_model=list[CalibrationOut], responses={404: {}})
-def list_calibrations(federation_id: str, _: PrincipalDep, session: SessionDep) -> list[Calibration]:
+def list_calibrations(federation_id: IdPath, _: PrincipalDep, session: SessionDep) -> list[Calibration]:
     """The federation's calibrations, newest first."""
     try:
         get_federation(session, federation_id)
@@ -140,7 +141,7 @@ def list_calibrations(federation_id: str, _: PrincipalDep, session: SessionDep) 
 
 @router.post("/{federation_id}/calibrations", response_model=CalibrationOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}, 422: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def create_calibration(federation_id: str, body: CalibrationIn, session: SessionDep) -> Calibration:
+def create_calibration(federation_id: IdPath, body: CalibrationIn, session: SessionDep) -> Calibration:
     """Fit the federation's next calibration from rounds of a run whose updates the operator vouches are honest.
 
     The calibration is recorded in the ledger in the same transaction: an audited event.

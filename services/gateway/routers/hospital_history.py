@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import top_signal
+from services.gateway.limits import IdPath
 from shared.models import Decision, Fingerprint, Hospital, Submission, Verdict
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -55,7 +56,7 @@ def distance(a: Sequence[Any], b: Sequence[Any]) -> float | None:
 
 
 @router.get("/{hospital_id}/history", response_model=HospitalHistory)
-def hospital_history(hospital_id: str, who: PrincipalDep, session: SessionDep) -> HospitalHistory:
+def hospital_history(hospital_id: IdPath, who: PrincipalDep, session: SessionDep) -> HospitalHistory:
     """Per round: verdict, score, top reason, and fingerprint drift from the global model and the previous round."""
     hospital = session.get(Hospital, hospital_id)
     if hospital is None or (not who.reads_all and who.hospital_id != hospital_id):

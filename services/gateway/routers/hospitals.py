@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 
 from services.gateway.auth import PrincipalDep, UnknownCentre, add_hospital, require
 from services.gateway.deps import SessionDep
+from services.gateway.limits import IdPath
 from services.gateway.schemas import HospitalCreated, HospitalIn, HospitalOut
 from shared.models import Hospital, Role, Submission, Verdict
 
@@ -37,7 +38,7 @@ def list_hospitals(who: PrincipalDep, session: SessionDep) -> list[HospitalOut]:
 
 
 @router.get("/{hospital_id}", response_model=HospitalOut)
-def get_hospital(hospital_id: str, who: PrincipalDep, session: SessionDep) -> HospitalOut:
+def get_hospital(hospital_id: IdPath, who: PrincipalDep, session: SessionDep) -> HospitalOut:
     """One hospital's record."""
     if not who.reads_all and who.hospital_id != hospital_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no hospital {hospital_id} visible to this key")

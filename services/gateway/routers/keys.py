@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.gateway.auth import PrincipalDep, hash_key, issue_key, require
 from services.gateway.deps import SessionDep
+from services.gateway.limits import Identifier, IdQuery, IndexPath
 from shared.models import ApiKey, Hospital, Role, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
@@ -45,7 +45,7 @@ class KeyIn(BaseModel):
     """A key to issue: a hospital key names its hospital; operator and admin keys name none."""
 
     role: Role
-    hospital_id: str | None = None
+    hospital_id: Identifier | None = None
 
 
 def _out(row: ApiKey) -> KeyOut:
@@ -61,7 +61,7 @@ def me(who: PrincipalDep, session: SessionDep) -> Me:
 
 
 @router.get("/keys", response_model=list[KeyOut], dependencies=[require(Role.ADMIN)])
-def list_keys(session: SessionDep, hospital: Annotated[str | None, Query()] = None) -> list[KeyOut]:
+def list_keys(session: SessionDep, hospital: IdQuery = None) -> list[KeyOut]:
     """Every key (or one hospital's), newest first."""
     query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
     if hospital is not None:
@@ -85,7 +85,7 @@ def create_key(body: KeyIn, session: SessionDep) -> KeyIssued:
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, dependencies=[require(Role.ADMIN)])
-def revoke_key(key_id: int, session: SessionDep) -> KeyOut:
+def revoke_key(key_id: IndexPath, session: SessionDep) -> KeyOut:
     """Revoke a key; it is refused from the next request on. Revoking twice keeps the first time."""
     row = session.get(ApiKey, key_id)
     if row is None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
+from services.gateway.limits import INT32_MAX, IndexPath, Offset
 from services.gateway.schemas import (
     CheckpointOut,
     ConsistencyProofOut,
@@ -63,7 +64,7 @@ def list_entries(
     _: PrincipalDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> LedgerPage:
     """Ledger entries, newest first."""
     total = session.scalar(select(func.count()).select_from(LedgerEntry)) or 0
@@ -72,7 +73,7 @@ def list_entries(
 
 
 @router.get("/entries/{index}", response_model=LedgerEntryOut, responses={404: {}})
-def get_entry(index: int, _: PrincipalDep, session: SessionDep) -> LedgerEntryOut:
+def get_entry(index: IndexPath, _: PrincipalDep, session: SessionDep) -> LedgerEntryOut:
     """One ledger entry by its index."""
     row = session.get(LedgerEntry, index)
     if row is None:
@@ -101,8 +102,9 @@ def get_key(_: PrincipalDep) -> LogKeyOut:
 def get_inclusion_proof(
     _: PrincipalDep,
     session: SessionDep,
-    index: Annotated[int, Query(ge=0, description="the entry's index")],
-    size: Annotated[int | None, Query(ge=1, description="tree size; default: the latest checkpoint's")] = None,
+    index: Annotated[int, Query(ge=0, le=INT32_MAX, description="the entry's index")],
+    size: Annotated[int | None, Query(ge=1, le=INT32_MAX, description="tree size; default: the latest checkpoint's")]
+    = None,
 ) -> InclusionProofOut:
     """Proof that entry `index` is in the tree of the first `size` entries."""
     tree_size = _tree_size(session, size)
@@ -125,8 +127,9 @@ def get_inclusion_proof(
 def get_consistency_proof(
     _: PrincipalDep,
     session: SessionDep,
-    old_size: Annotated[int, Query(alias="from", ge=0, description="the older tree size")],
-    new_size: Annotated[int | None, Query(alias="to", ge=0, description="newer size; default: latest checkpoint")]
+    old_size: Annotated[int, Query(alias="from", ge=0, le=INT32_MAX, description="the older tree size")],
+    new_size: Annotated[int | None, Query(alias="to", ge=0, le=INT32_MAX,
+                                          description="newer size; default: latest checkpoint")]
     = None,
 ) -> ConsistencyProofOut:
     """Proof that the tree of `to` entries extends the tree of `from` entries."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from services.gateway.auth import PrincipalDep
+from services.gateway.limits import UuidPath
 from services.gateway.schemas import ReceiptOut
 from services.ledger.checkpoints import SigningRefused
 from services.ledger.receipts import build_receipt
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
 
 @router.get("/{submission_id}/receipt", response_model=ReceiptOut, responses={404: {}, 409: {}, 500: {}})
-def get_receipt(submission_id: str, who: PrincipalDep) -> ReceiptOut:
+def get_receipt(submission_id: UuidPath, who: PrincipalDep) -> ReceiptOut:
     """The submission's ledger entry, index, inclusion proof and the signed checkpoint it is proved against."""
     # Its own transaction, committed before the response: a checkpoint published for this
     # receipt must be stored (and written to the checkpoint folder) before anyone sees it.

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
+from services.gateway.limits import Identifier, InputModel, NonNegative, Offset, UuidPath
 from shared.blobstore import BlobStore
 from shared.models import Role, Run
 from shared.settings import get_settings
@@ -27,24 +28,24 @@ from shared.settings import get_settings
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
 
 
-class AttackIn(BaseModel):
+class AttackIn(InputModel):
     """One attacking hospital."""
 
-    hospital: str = Field(examples=["switzerland"])
-    attack: str = Field(examples=["scaling"])
-    params: dict[str, Any] = Field(default_factory=dict)
+    hospital: Identifier = Field(examples=["switzerland"])
+    attack: Identifier = Field(examples=["scaling"])
+    params: dict[str, Any] = Field(default_factory=dict, max_length=20)
 
 
-class RunIn(BaseModel):
+class RunIn(InputModel):
     """A federated run to start (FLamby's Fed-Heart-Disease protocol by default)."""
 
-    task: str = "heart-logreg"
+    task: Identifier = "heart-logreg"
     hospitals: Literal[4, 8, 12] = 4  # the four centres, or each cut into 2 or 3 hospitals
     rounds: int = Field(15, ge=1, le=200)
     local_steps: int = Field(100, ge=1, le=10_000)
-    seed: int = 42
-    strategy: str = "fedavg"
-    attacks: list[AttackIn] = Field(default_factory=list)
+    seed: NonNegative = 42
+    strategy: Identifier = "fedavg"
+    attacks: list[AttackIn] = Field(default_factory=list, max_length=24)
     vetted: bool = True  # through AURA; False runs plain Flower for comparison
     runner: Literal["inprocess", "simulation"] = "inprocess"
 
@@ -104,7 +105,7 @@ def start_run(body: RunIn, request: Request, session: SessionDep) -> Run:
 
 @router.get("", response_model=RunPage)
 def list_runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> RunPage:
+              offset: Offset = 0) -> RunPage:
     """Runs, newest first, with their progress."""
     total = session.scalar(select(func.count()).select_from(Run)) or 0
     rows = session.scalars(select(Run).order_by(Run.created_at.desc(), Run.id).limit(limit).offset(offset))
@@ -112,7 +113,7 @@ def list_runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 
 
 
 @router.get("/{run_id}", response_model=RunOut)
-def get_run(run_id: str, session: SessionDep) -> Run:
+def get_run(run_id: UuidPath, session: SessionDep) -> Run:
     """One run: status, per-round accuracies (with AURA and the plain aggregate) and accepted hospitals."""
     row = session.get(Run, run_id)
     if row is None:
@@ -122,7 +123,7 @@ def get_run(run_id: str, session: SessionDep) -> Run:
 
 @router.get("/{run_id}/model", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}}, 404: {}, 409: {}})
-def get_run_model(run_id: str, session: SessionDep) -> Response:
+def get_run_model(run_id: UuidPath, session: SessionDep) -> Response:
     """The run's final global model as safetensors."""
     row = session.get(Run, run_id)
     if row is None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
+from services.gateway.limits import ID_PATTERN, INT32_MAX, WORD, IdQuery, Offset, UuidPath
 from services.gateway.schemas import (
     Decision as DecisionOut,
 )
@@ -42,13 +43,16 @@ def create_submission(
     who: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="the update as one safetensors file")],
-    round: Annotated[int, Form(ge=1)],
-    task: Annotated[str | None, Form(description="the task; with no federation, its default federation")] = None,
-    federation: Annotated[str | None, Form(max_length=64, description="the federation (its task is implied)")] = None,
-    run: Annotated[int | None, Form(ge=1, description="the federation's run (default: its newest)")] = None,
-    idempotency_key: Annotated[str | None, Form(max_length=200)] = None,
-    num_examples: Annotated[int | None, Form(ge=0)] = None,
-    signature: Annotated[str | None, Form(max_length=512)] = None,
+    round: Annotated[int, Form(ge=1, le=INT32_MAX)],
+    task: Annotated[str | None, Form(pattern=ID_PATTERN, max_length=64,
+                                     description="the task; with no federation, its default federation")] = None,
+    federation: Annotated[str | None, Form(pattern=ID_PATTERN, max_length=64,
+                                           description="the federation (its task is implied)")] = None,
+    run: Annotated[int | None, Form(ge=1, le=INT32_MAX, description="the federation's run (default: its newest)")]
+    = None,
+    idempotency_key: Annotated[str | None, Form(pattern=r"^[\x21-\x7e]{1,200}$", max_length=200)] = None,
+    num_examples: Annotated[int | None, Form(ge=0, le=INT32_MAX)] = None,
+    signature: Annotated[str | None, Form(pattern=r"^[\x21-\x7e]{1,512}$", max_length=512)] = None,
 ) -> Submission:
     """Submit a model update for vetting in a round of a federation run (hospital keys only)."""
     if who.role != Role.HOSPITAL or who.hospital_id is None:
@@ -71,14 +75,14 @@ def create_submission(
 def list_submissions(
     who: PrincipalDep,
     session: SessionDep,
-    hospital: str | None = None,
-    task: str | None = None,
-    round: int | None = None,
-    verdict: str | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    hospital: IdQuery = None,
+    task: IdQuery = None,
+    round: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
+    verdict: Annotated[str | None, Query(pattern=WORD, max_length=32)] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern=WORD, max_length=32)] = None,
     sort: Literal["created_at", "-created_at", "round", "-round", "hospital_id", "-hospital_id"] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions, newest first by default; a hospital key sees only its own."""
     query = select(Submission)
@@ -96,7 +100,7 @@ def list_submissions(
 
 
 @router.get("/{submission_id}", response_model=SubmissionDetail)
-def get_submission(submission_id: str, who: PrincipalDep, session: SessionDep) -> SubmissionDetail:
+def get_submission(submission_id: UuidPath, who: PrincipalDep, session: SessionDep) -> SubmissionDetail:
     """One submission with its status, verdict, reasons and evidence."""
     submission = session.get(Submission, submission_id)
     if submission is None or (not who.reads_all and submission.hospital_id != who.hospital_id):

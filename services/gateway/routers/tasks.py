@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 
 from services.gateway.auth import PrincipalDep, require
 from services.gateway.deps import SessionDep
+from services.gateway.limits import IdPath, RoundPath
 from services.gateway.routers.federations import open_round_from_upload
 from services.gateway.schemas import GlobalModelOut, TaskOut
 from shared.federations import Scope, rounds_of
@@ -34,7 +35,7 @@ def list_tasks(_: PrincipalDep, session: SessionDep) -> list[TaskOut]:
 @router.post("/{task}/rounds/{round_}", response_model=GlobalModelOut, status_code=status.HTTP_201_CREATED,
              responses={200: {}, 404: {}, 409: {}, 422: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
 def open_round(
-    task: str, round_: int, session: SessionDep, response: Response, file: Annotated[UploadFile, File()]
+    task: IdPath, round_: RoundPath, session: SessionDep, response: Response, file: Annotated[UploadFile, File()]
 ) -> GlobalModel:
     """Open a round of run 1 of the task's default federation (rounds open in order from 1)."""
     if task not in tasks():

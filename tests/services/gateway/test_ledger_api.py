@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,4 +188,5 @@ def test_hospital_fetches_its_own_receipt_and_it_verifies(api):
 
 def test_another_hospitals_receipt_is_404(api):
     assert api.get(f"/api/v1/submissions/{api.ids[3]}/receipt", headers=api.stranger).status_code == 404
-    assert api.get("/api/v1/submissions/no-such-id/receipt", headers=api.owner).status_code == 404
+    assert api.get(f"/api/v1/submissions/{uuid.uuid4()}/receipt", headers=api.owner).status_code == 404
+    assert api.get("/api/v1/submissions/no-such-id/receipt", headers=api.owner).status_code == 422  # not an id

@@ -276,6 +276,7 @@ def test_a_calibration_is_recorded_once_between_verdicts_and_the_log_verifies(en
             stored = session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(2)).all()
             assert verify(session, config=log).ok
         event = json.loads(stored[1].entry)
-        assert (stored[1].submission_id, stored[1].calibration_id, stored[0].calibration_id) == (None, calibration_id, None)
+        owners = (stored[1].submission_id, stored[1].calibration_id, stored[0].calibration_id)
+        assert owners == (None, calibration_id, None)
         assert (event["kind"], event["calibration"], event["source"]["rounds"]) == \
             ("calibration", f"heart-mlp v{version}", [1, 2])
