@@ -74,8 +74,9 @@ def start_stack(*, port: int = 0, concurrency: int = 2, quiet: bool = False) -> 
     key = settings.bootstrap_operator_key or "aura_admin_" + secrets.token_urlsafe(24)
     with session_scope() as session:
         ensure_key(session, key, Role.ADMIN)
-    env = {"AURA_BOOTSTRAP_OPERATOR_KEY": key}
     port = port or settings.gateway_port
+    # The gateway's own port, so the public URL it derives (unless one is set) is where it listens.
+    env = {"AURA_BOOTSTRAP_OPERATOR_KEY": key, "AURA_GATEWAY_PORT": str(port)}
     commands = [gateway_cmd(settings.gateway_host, port), worker_cmd(concurrency=concurrency), sweeper_cmd()]
     procs = []
     for name, cmd in zip(("gateway", "worker", "sweeper"), commands, strict=True):

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Where hospitals and run workers reach the gateway. Keys the gateway mints for a run travel
+    # only to this address, never to one taken from a request's Host header (which a caller picks).
+    public_url: str = Field("", description="the gateway's public base URL; empty: http://gateway_host:gateway_port")
     frontend_dist: Path = Field(Path("frontend/dist"), description="built dashboard served at /")
 
     # Ledger: the log's name in its checkpoints and its Ed25519 signing key. The key is the
@@ -82,6 +85,11 @@ class Settings(BaseSettings):
     def task_module_paths(self) -> list[str]:
         """The module paths named in task_modules."""
         return [p.strip() for p in self.task_modules.split(",") if p.strip()]
+
+    @property
+    def resolved_public_url(self) -> str:
+        """The gateway's base URL for hospitals and run workers (no trailing slash)."""
+        return (self.public_url or f"http://{self.gateway_host}:{self.gateway_port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

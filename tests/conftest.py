@@ -179,7 +179,8 @@ def gateway(database: str) -> Iterator[str]:
     from aura.processes import gateway_cmd
 
     port = free_port()
-    proc = start_process(gateway_cmd("127.0.0.1", port), log=DATA_DIR / "gateway.log")
+    proc = start_process(gateway_cmd("127.0.0.1", port), env={"AURA_GATEWAY_PORT": str(port)},
+                         log=DATA_DIR / "gateway.log")
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the gateway to start")
     yield url

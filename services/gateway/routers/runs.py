@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -88,15 +88,19 @@ def _federation(body: RunIn) -> dict[str, Any]:
 
 
 @router.post("", response_model=RunOut, status_code=status.HTTP_201_CREATED)
-def start_run(body: RunIn, request: Request, session: SessionDep) -> Run:
-    """Start a federated run; it proceeds in the background (follow it with GET /api/v1/runs/{id})."""
+def start_run(body: RunIn, session: SessionDep) -> Run:
+    """Start a federated run; it proceeds in the background (follow it with GET /api/v1/runs/{id}).
+
+    The run's hospitals and operator get keys of their own, sent to the gateway at the configured
+    public URL (`AURA_PUBLIC_URL`), never to an address taken from this request.
+    """
     row = Run(status="pending", config={"federation": _federation(body), "vetted": body.vetted,
                                         "runner": body.runner}, results={})
     session.add(row)
     session.commit()  # the child reads the row: it must be there before the child starts
     logs = get_settings().data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    gateway_url = str(request.base_url).rstrip("/")
+    gateway_url = get_settings().resolved_public_url
     with open(logs / f"run-{row.id}.log", "ab") as out:
         subprocess.Popen([sys.executable, "-m", "fl.run_worker", row.id, gateway_url],
                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

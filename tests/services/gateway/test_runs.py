@@ -27,7 +27,10 @@ def _wait_finished(gateway: str, headers: dict[str, str], run_id: str, timeout: 
 def test_a_run_started_over_http_reports_its_rounds_and_serves_its_model(gateway, worker, operator_headers):
     request = {"rounds": 2, "local_steps": 10, "attacks": [{"hospital": "switzerland", "attack": "scaling"}]}
 
-    created = httpx.post(f"{gateway}/api/v1/runs", json=request, headers=operator_headers, timeout=30)
+    # A Host header of the caller's choosing: the run's fresh keys must still go only to the
+    # configured gateway (had they gone to this host, the run could not reach AURA and would fail).
+    created = httpx.post(f"{gateway}/api/v1/runs", json=request, timeout=30,
+                         headers=operator_headers | {"Host": "keys-wanted.example:9"})
 
     assert created.status_code == 201, created.text
     run = _wait_finished(gateway, operator_headers, created.json()["id"])
