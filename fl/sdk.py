@@ -72,9 +72,9 @@ class AuraClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         try:
-            response = self._http.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
+            response = self._http.request(method, path, headers={"X-API-Key": self.key, **(headers or {})}, **kwargs)
         except httpx.TransportError as exc:  # refused, reset, timed out: status 0, so callers fail closed
             raise AuraError(0, type(exc).__name__, f"{self.url}: {exc}") from exc
         if response.status_code >= 400:
@@ -89,10 +89,11 @@ class AuraClient:
         form |= {k: str(v) for k, v in (("task", task), ("federation", federation), ("run", run)) if v is not None}
         if num_examples is not None:
             form["num_examples"] = str(num_examples)
-        if idempotency_key is not None:
-            form["idempotency_key"] = idempotency_key
+        # Retrying with the same key is safe: AURA returns the first response (an RFC 8941 string).
+        headers = {"Idempotency-Key": '"' + idempotency_key.replace("\\", "\\\\").replace('"', '\\"') + '"'} \
+            if idempotency_key is not None else {}
         files = {"file": (filename, data, "application/octet-stream")}
-        result: dict[str, Any] = self._request("POST", "/api/v1/submissions", data=form, files=files)
+        result: dict[str, Any] = self._request("POST", "/api/v1/submissions", data=form, files=files, headers=headers)
         return result
 
     def submission(self, submission_id: str) -> dict[str, Any]:

@@ -272,6 +272,19 @@ class LedgerCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class IdempotencyKey(Base):
+    """A hospital's Idempotency-Key: claimed while its request runs, then bound to what that request did."""
+
+    __tablename__ = "idempotency_keys"
+    hospital_id: Mapped[str] = mapped_column(ForeignKey("hospitals.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the request that finished; None in flight
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # the first response's status, replayed
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class RefusedUpload(Base):
     """An upload or request the gateway refused: the Security view's evidence."""
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import hashlib
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, HTTPException, Query, Response, UploadFile, status
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
@@ -20,6 +23,7 @@ from services.gateway.schemas import (
     SubmissionPage,
     SubmissionSummary,
 )
+from services.intake.idempotency import BadIdempotencyKey, Claim, claim, fingerprint, finish, parse_header, release
 from services.intake.service import SubmissionConflict, Upload, submit
 from services.intake.validation import UploadRejected
 from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Role, Submission
@@ -31,7 +35,7 @@ STATUS_FOR_CODE = {"too_large": 413, "pickle_refused": 415, "zip_refused": 415, 
 CHUNK = 64 * 1024
 
 
-def _chunks(file: UploadFile):  # type: ignore[no-untyped-def]
+def _chunks(file: UploadFile) -> Iterator[bytes]:
     while chunk := file.file.read(CHUNK):
         yield chunk
 
@@ -41,6 +45,7 @@ def _chunks(file: UploadFile):  # type: ignore[no-untyped-def]
                         422: {}})
 def create_submission(
     who: PrincipalDep,
+    session: SessionDep,
     response: Response,
     file: Annotated[UploadFile, File(description="the update as one safetensors file")],
     round: Annotated[int, Form(ge=1, le=INT32_MAX)],
@@ -50,24 +55,79 @@ def create_submission(
                                            description="the federation (its task is implied)")] = None,
     run: Annotated[int | None, Form(ge=1, le=INT32_MAX, description="the federation's run (default: its newest)")]
     = None,
-    idempotency_key: Annotated[str | None, Form(pattern=r"^[\x21-\x7e]{1,200}$", max_length=200)] = None,
     num_examples: Annotated[int | None, Form(ge=0, le=INT32_MAX)] = None,
     signature: Annotated[str | None, Form(pattern=r"^[\x21-\x7e]{1,512}$", max_length=512)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=512, description=(
+        'a key of your own, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": the same key and request again returns '
+        "the first response; with another request, 422; while the first is in flight, 409"))] = None,
 ) -> Submission:
     """Submit a model update for vetting in a round of a federation run (hospital keys only)."""
     if who.role != Role.HOSPITAL or who.hospital_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a hospital's key can submit updates")
-    upload = Upload(hospital_id=who.hospital_id, task=task, round=round, chunks=_chunks(file),
-                    idempotency_key=idempotency_key, num_examples=num_examples, signature=signature,
+    fields = {"task": task, "federation": federation, "run": run, "round": round, "num_examples": num_examples,
+              "signature": signature}
+    key = None
+    if idempotency_key is not None:
+        try:
+            key = parse_header(idempotency_key)
+        except BadIdempotencyKey as exc:
+            raise HTTPException(422, {"code": "bad_idempotency_key", "message": str(exc)}) from exc
+        held = claim(who.hospital_id, key)
+        if not held.new:
+            return _replay(session, response, held, fingerprint(_sha256(file), fields))
+    digest = hashlib.sha256()
+    upload = Upload(hospital_id=who.hospital_id, task=task, round=round, chunks=_hashed(_chunks(file), digest),
+                    idempotency_key=key, num_examples=num_examples, signature=signature,
                     federation=federation, run=run)
     try:
         submission, created = submit(upload)
-    except UploadRejected as exc:
+    except (UploadRejected, SubmissionConflict) as exc:
+        if key is not None:
+            release(who.hospital_id, key)
+        if isinstance(exc, SubmissionConflict):
+            raise HTTPException(status.HTTP_409_CONFLICT, {"code": "conflict", "message": str(exc)}) from exc
         raise HTTPException(STATUS_FOR_CODE.get(exc.code, 422), {"code": exc.code, "message": exc.message}) from exc
-    except SubmissionConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"code": "conflict", "message": str(exc)}) from exc
+    except BaseException:
+        if key is not None:
+            release(who.hospital_id, key)
+        raise
     if not created:
         response.status_code = status.HTTP_200_OK
+    if key is not None:
+        finish(who.hospital_id, key, fingerprint(digest.hexdigest(), fields), submission.id,
+               response.status_code or status.HTTP_201_CREATED)
+    return submission
+
+
+def _hashed(chunks: Iterator[bytes], digest: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+
+
+def _sha256(file: UploadFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in _chunks(file):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _replay(session: Session, response: Response, held: Claim, print_: str) -> Submission:
+    """The answer to a request whose Idempotency-Key another request holds or has used."""
+    if held.in_flight:
+        raise HTTPException(status.HTTP_409_CONFLICT, {
+            "code": "idempotency_key_in_flight",
+            "message": "a request with this Idempotency-Key is still being processed; retry when it has finished"},
+            headers={"Retry-After": "1"})
+    if held.fingerprint != print_:
+        raise HTTPException(422, {
+            "code": "idempotency_key_reused",
+            "message": "this Idempotency-Key was used for a different request (another file, round, run, federation "
+                       "or task); use a new key for a new request"})
+    submission = session.get(Submission, held.submission_id)
+    assert submission is not None  # the key's row references it
+    response.status_code = held.status_code or status.HTTP_201_CREATED
+    response.headers["Idempotent-Replayed"] = "true"
     return submission
 
 
