@@ -186,7 +186,8 @@ class Submission(Base):
     signature: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
     verdict: Mapped[str | None] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # stage executions that failed
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the sweeper's (0013)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -34,14 +34,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 8 * 1024 * 1024
     max_header_bytes: int = 64 * 1024
 
-    # Reliability: a submission not decided within stuck_after_s is re-queued by the sweeper;
-    # after max_attempts it gets an `error` verdict so it never hangs forever.
+    # Reliability: a submission not decided within stuck_after_s is re-queued by the sweeper.
+    # It gets an `error` verdict after max_attempts failed stage executions, or after max_resends
+    # re-sends that all came to nothing (a worker killed by the update every time leaves no
+    # error to count): about an hour at the defaults, far past any broker outage worth riding out.
     stuck_after_s: float = 120.0
     # Redis only: a message a worker took but never acked (the worker died) is handed out again
     # after this long. It must exceed the longest task time limit (150 s), or a slow task would
     # run twice at once; the sweeper covers anything the broker itself loses.
     broker_visibility_timeout_s: float = 3600.0
     max_attempts: int = 3
+    max_resends: int = 30
     sweep_interval_s: float = 10.0
 
     # Torch threads in each worker child: one, since the worker already runs a child per core.

@@ -62,9 +62,11 @@ def advance(submission: Submission, status: Status) -> None:
 
 
 def _record_failure(submission_id: str, exc: BaseException) -> None:
+    """Count a failed execution of a stage (what `attempts` counts) and keep its error."""
     with session_scope() as session:
         submission = session.get(Submission, submission_id)
         if submission is not None:
+            submission.attempts += 1
             submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 

@@ -1,8 +1,11 @@
 """The sweeper: PostgreSQL is the truth, Redis only carries work, so lost work is found here.
 
 A submission that has not reached the ledger within `stuck_after_s` of its last progress is
-sent again from the stage it stopped at; after `max_attempts` it gets an `error` verdict,
-recorded in the ledger like any other, so no submission waits forever.
+sent again from the stage it stopped at. It gets an `error` verdict, recorded in the ledger like
+any other, after `max_attempts` failed stage executions (counted by the stages) or `max_resends`
+re-sends with no progress, so no submission waits forever. Re-sends are not attempts: a broker
+outage, during which sends fail or nothing consumes them, uses up no attempt; a send the broker
+refused is not counted as a re-send either.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery import Celery
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.celery_app import Queue, vetting_chain
@@ -38,6 +41,7 @@ class SweepReport:
 
     requeued: list[str] = field(default_factory=list)
     errored: list[str] = field(default_factory=list)
+    unsent: list[str] = field(default_factory=list)  # the broker refused the send (counted as nothing)
 
 
 def _give_up(submission: Submission, session: Session) -> None:
@@ -46,7 +50,8 @@ def _give_up(submission: Submission, session: Session) -> None:
         session.add(Decision(
             submission_id=submission.id, verdict=Verdict.ERROR, score=1.0, threshold=get_settings().detector_threshold,
             reasons=[{"signal": "pipeline", "severity": 1.0, "value": float(submission.attempts), "reference": None,
-                      "text": f"vetting did not finish after {submission.attempts} attempts: {why}"}],
+                      "text": f"vetting did not finish after {submission.attempts} failed attempts and "
+                              f"{submission.resends} re-sends: {why}"}],
             features={},
         ))
         submission.verdict = Verdict.ERROR
@@ -62,16 +67,31 @@ def sweep(now: datetime | None = None, on: Celery | None = None) -> SweepReport:
     report = SweepReport()
     to_send: list[tuple[str, Queue]] = []
     while True:  # in batches, so a backlog of any size is swept in one call
-        batch = _sweep_batch(settings.max_attempts, cutoff, now, report)
+        batch = _sweep_batch(settings.max_attempts, settings.max_resends, cutoff, now, report)
         to_send += batch
         if len(batch) < SWEEP_BATCH:
             break
+    refused: list[str] = []
     for submission_id, start in to_send:  # after the commits, like intake
-        vetting_chain(submission_id, start, on).apply_async()
+        try:
+            vetting_chain(submission_id, start, on).apply_async()
+        except Exception as exc:  # the broker is down: the next sweep sends again, nothing is counted
+            refused.append(submission_id)
+            report.unsent.append(submission_id)
+            log.warning("sweeper could not send %s: %s", submission_id, exc)
+    if refused:
+        _uncount(refused)
     return report
 
 
-def _sweep_batch(max_attempts: int, cutoff: datetime, now: datetime, report: SweepReport) -> list[tuple[str, Queue]]:
+def _uncount(submission_ids: list[str]) -> None:
+    with session_scope() as session:
+        session.execute(update(Submission).where(Submission.id.in_(submission_ids), Submission.resends > 0)
+                        .values(resends=Submission.resends - 1))
+
+
+def _sweep_batch(max_attempts: int, max_resends: int, cutoff: datetime, now: datetime, report: SweepReport) \
+        -> list[tuple[str, Queue]]:
     to_send: list[tuple[str, Queue]] = []
     with session_scope() as session:
         stuck = session.scalars(
@@ -79,12 +99,13 @@ def _sweep_batch(max_attempts: int, cutoff: datetime, now: datetime, report: Swe
             .order_by(Submission.updated_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)
         )
         for submission in stuck:
-            if submission.status != Status.DECIDED and submission.attempts >= max_attempts:
+            hopeless = submission.attempts >= max_attempts or submission.resends >= max_resends
+            if submission.status != Status.DECIDED and hopeless:
                 _give_up(submission, session)
                 report.errored.append(submission.id)
             else:
                 report.requeued.append(submission.id)
-            submission.attempts += 1
+            submission.resends += 1
             submission.updated_at = now
             to_send.append((submission.id, RESUME_AT[Status(submission.status)]))
     return to_send
