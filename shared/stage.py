@@ -9,6 +9,7 @@ which an ORM load in the wrapper would add a round trip to.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from celery import Task
@@ -22,6 +23,7 @@ from shared.models import Status, Submission, utcnow
 from shared.settings import get_settings
 
 StageFn = Callable[[Session, str], None]
+log = logging.getLogger(__name__)
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -70,9 +72,52 @@ def _record_failure(submission_id: str, exc: BaseException) -> None:
             submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def run_stage(fn: StageFn, submission_id: str, *, durable: bool) -> None:
-    """Run one stage on one submission in a transaction of its own (what its task does, minus Celery)."""
+# Each stage's function by queue (registered by stage_task; every worker imports every stage) and
+# the status its result moves a submission to.
+_FUNCTIONS: dict[Queue, StageFn] = {}
+_RESULT = {Queue.EVALUATE: Status.EVALUATED, Queue.FINGERPRINT: Status.FINGERPRINTED, Queue.DETECT: Status.DECIDED,
+           Queue.LEDGER: Status.RECORDED}
+
+
+def _catch_up(session: Session, submission_id: str, queue: Queue) -> None:
+    """Run again every earlier stage whose result is missing.
+
+    A stage's task can run and send the next message, and its commit still be lost (PostgreSQL's
+    asynchronous commit, which the recomputable stages use, or a crash before the commit was
+    durable). The next stage then finds the submission behind it: it re-runs what is missing
+    instead of skipping it, and the rest of the chain never sees a gap.
+    """
+    submission = load_submission(session, submission_id)
+    for earlier, _ in STAGES[: [q for q, _ in STAGES].index(queue)]:
+        if not reached(submission, _RESULT[earlier]):
+            log.warning("submission %s reached %s without its %s result (lost commit): running %s again",
+                        submission_id, queue.value, earlier.value, earlier.value)
+            _FUNCTIONS[earlier](session, submission_id)
+
+
+def run_stage(fn: StageFn, submission_id: str, *, durable: bool, queue: Queue | None = None) -> None:
+    """Run one stage on one submission in a transaction of its own (what its task does, minus Celery).
+
+    With `queue`, earlier stages whose results are missing run first (`_catch_up`). The ledger
+    stage's append must be its session's first statement (one round trip to lock and read), so it
+    catches up only when it finds no verdict, in a transaction of its own, and then runs again.
+    """
+    if queue is None or queue == Queue.LEDGER:
+        try:
+            with session_scope(durable=durable) as session:
+                fn(session, submission_id)
+            return
+        except LookupError:
+            if queue is None:
+                raise
+            with session_scope() as session:
+                submission = load_submission(session, submission_id)  # LookupError: nothing to vet at all
+                if reached(submission, Status.DECIDED):
+                    raise  # the verdict is there: the error is another one
+                _catch_up(session, submission_id, Queue.LEDGER)
     with session_scope(durable=durable) as session:
+        if queue is not None and queue != Queue.LEDGER:
+            _catch_up(session, submission_id, queue)
         fn(session, submission_id)
 
 
@@ -88,6 +133,7 @@ def stage_task(
     name = dict(STAGES)[queue]
 
     def register(fn: StageFn) -> Task:
+        _FUNCTIONS[queue] = fn
         @app.task(  # type: ignore[untyped-decorator]
             name=name,
             queue=queue.value,
@@ -109,7 +155,7 @@ def stage_task(
         )
         def run(self: Task, submission_id: str) -> str:
             try:
-                run_stage(fn, submission_id, durable=durable)
+                run_stage(fn, submission_id, durable=durable, queue=queue)
             except (OperationalError, IntegrityError):
                 raise
             except Exception as exc:
