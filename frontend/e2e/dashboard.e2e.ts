@@ -231,6 +231,38 @@ describe("the operators' dashboard", () => {
     await page.close();
   }, 200_000);
 
+  it("serves every view under its Content-Security-Policy with no violation", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Recorded from the first script on, before the dashboard's own code runs.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+      document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const response = await page.goto(baseUrl());
+    const policy = response?.headers()["content-security-policy"] ?? "";
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(response?.headers()["x-content-type-options"]).toBe("nosniff");
+    expect(response?.headers()["referrer-policy"]).toBe("no-referrer");
+    await page.getByLabel("API key").fill(adminKey());
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("navigation", { name: "main" }).waitFor();
+    const views = ["/", "/submissions", `/submissions/${attackId}`, "/hospitals", `/hospitals/${attackerId}`, "/ledger",
+      "/upload", "/runs", "/datasets", "/analytics", "/security"];
+    for (const view of views) {
+      await page.evaluate((path) => {
+        window.history.pushState({}, "", path);
+        window.dispatchEvent(new PopStateEvent("popstate"));
+      }, view);
+      await page.waitForLoadState("networkidle");
+      await page.waitForTimeout(500); // charts draw after their data arrives
+    }
+    const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+    expect(violations).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it("serves deep links to the dashboard and keeps the API's 404s", async () => {
     const deep = await fetch(`${baseUrl()}/submissions/${attackId}`);
     expect(deep.status).toBe(200);

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from services.gateway.dashboard import include_dashboard
+from services.gateway.headers import SecurityHeaders
 from services.gateway.routers import federations, health, hospitals, ledger, receipts, runs, submissions, tasks
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 5
 
 
 def create_app() -> FastAPI:
@@ -14,7 +22,21 @@ def create_app() -> FastAPI:
     for module in (health, submissions, receipts, ledger, tasks, federations, hospitals, runs):
         app.include_router(module.router)
     include_dashboard(app)  # last: it mounts the frontend at /, after every API route
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     return app
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A database outage is a known, passing condition: 503 with Retry-After, never a 500.
+
+    Every write happens in a transaction that the error rolled back, so nothing was stored.
+    """
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}, content={"detail": {
+        "code": "database_unavailable",
+        "message": f"AURA's database is unreachable; nothing was stored. Retry in {RETRY_AFTER_S} seconds."}})
 
 
 app = create_app()

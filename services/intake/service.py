@@ -6,6 +6,7 @@ after the submission's row has committed, so a worker never looks for a row that
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from shared.modeltask.registry import tasks
 from shared.modeltask.task import Task
 from shared.settings import Settings, get_settings
 from shared.weights import global_model
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionConflict(Exception):
@@ -102,14 +105,28 @@ def _task_name(upload: Upload) -> str:
     return str(task)
 
 
-def submit(upload: Upload) -> tuple[Submission, bool]:
-    """Validate, record and enqueue an upload; returns (submission, created)."""
+@dataclass(frozen=True)
+class Submitted:
+    """What became of an upload: its row, whether this request created it, and whether it was sent."""
+
+    submission: Submission
+    created: bool
+    sent: bool  # False: the broker refused the send; the committed row is the outbox the sweeper sends from
+
+
+def submit(upload: Upload) -> Submitted:
+    """Validate, record and enqueue an upload."""
     submission, created = record(upload)
-    if created:
-        # After the commit: the chain carries only the id. If this send is lost, the sweeper
-        # finds the queued row and sends it again.
+    if not created:
+        return Submitted(submission, created=False, sent=True)
+    # After the commit: the chain carries only the id. If this send fails or is lost, the
+    # sweeper finds the queued row and sends it again, so a broker outage loses nothing.
+    try:
         vetting_chain(submission.id).apply_async()
-    return submission, created
+    except Exception as exc:  # kombu's errors differ by transport; any refusal leaves the outbox row to the sweeper
+        log.warning("broker refused submission %s (%s); the sweeper will send it", submission.id, exc)
+        return Submitted(submission, created=True, sent=False)
+    return Submitted(submission, created=True, sent=True)
 
 
 def record(upload: Upload) -> tuple[Submission, bool]:

@@ -41,8 +41,12 @@ def _chunks(file: UploadFile) -> Iterator[bytes]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubmissionSummary,
-             responses={200: {"description": "the same update was already submitted"}, 409: {}, 413: {}, 415: {},
-                        422: {}})
+             responses={200: {"description": "the same update was already submitted"},
+                        202: {"description": "stored; the broker is unreachable, so it is sent for vetting when it is "
+                                             "back (no need to send it again)"},
+                        409: {}, 413: {}, 415: {}, 422: {},
+                        503: {"description": "the database is unreachable: nothing was stored; retry after "
+                                             "Retry-After seconds"}})
 def create_submission(
     who: PrincipalDep,
     session: SessionDep,
@@ -80,7 +84,7 @@ def create_submission(
                     idempotency_key=key, num_examples=num_examples, signature=signature,
                     federation=federation, run=run)
     try:
-        submission, created = submit(upload)
+        submitted = submit(upload)
     except (UploadRejected, SubmissionConflict) as exc:
         if key is not None:
             release(who.hospital_id, key)
@@ -91,8 +95,11 @@ def create_submission(
         if key is not None:
             release(who.hospital_id, key)
         raise
-    if not created:
+    submission = submitted.submission
+    if not submitted.created:
         response.status_code = status.HTTP_200_OK
+    elif not submitted.sent:  # stored, and the sweeper will send it when the broker is back
+        response.status_code = status.HTTP_202_ACCEPTED
     if key is not None:
         finish(who.hospital_id, key, fingerprint(digest.hexdigest(), fields), submission.id,
                response.status_code or status.HTTP_201_CREATED)

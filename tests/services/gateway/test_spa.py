@@ -9,13 +9,17 @@ from services.gateway.routers import health
 from services.gateway.spa import mount_dashboard
 
 
-def _client(tmp_path):
+def _built(tmp_path):
     (tmp_path / "assets").mkdir()
     (tmp_path / "index.html").write_text("<!doctype html><div id=root>dashboard</div>")
     (tmp_path / "assets" / "app.js").write_text("console.log('app')")
+    return tmp_path
+
+
+def _client(tmp_path):
     app = FastAPI()
     app.include_router(health.router)
-    mount_dashboard(app, tmp_path)
+    mount_dashboard(app, _built(tmp_path))
     return TestClient(app)
 
 
@@ -47,3 +51,24 @@ def test_nothing_is_mounted_before_the_dashboard_is_built(tmp_path):
     mount_dashboard(app, tmp_path)
 
     assert TestClient(app).get("/").status_code == 404
+
+
+def test_the_dashboard_api_and_docs_get_their_security_headers(tmp_path):
+    from services.gateway.headers import SecurityHeaders
+
+    app = FastAPI()
+    app.include_router(health.router)
+    mount_dashboard(app, _built(tmp_path))
+    app.add_middleware(SecurityHeaders)
+    client = TestClient(app)
+
+    page, api, docs = client.get("/submissions/3f2a"), client.get("/api/v1/health"), client.get("/docs")
+    for response in (page, api, docs):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy
+    assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "content-security-policy" not in docs.headers  # Swagger UI loads from its CDN with an inline start-up
+    assert "strict-transport-security" not in page.headers
+    assert "strict-transport-security" in TestClient(app, base_url="https://aura.example").get("/").headers
