@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from services.intake.idempotency import BadIdempotencyKey, parse_header
