@@ -44,7 +44,8 @@ def test_a_stage_that_finds_an_earlier_result_missing_runs_that_stage_again(work
 
     wait_for(recorded, 90, f"the submission to be recorded from a {arrives.value} message")
     with session_scope() as session:
-        assert session.get(Evaluation, submission.id) is not None and session.get(Fingerprint, submission.id) is not None
+        assert session.get(Evaluation, submission.id) is not None
+        assert session.get(Fingerprint, submission.id) is not None
         decision = session.get(Decision, submission.id)
         assert decision is not None and decision.verdict in ("accepted", "rejected")
         assert session.get_one(Submission, submission.id).attempts == 0  # nothing failed on the way
