@@ -297,6 +297,18 @@ class RefusedUpload(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class WorkerHeartbeat(Base):
+    """A worker's last sign of life (shared/heartbeat.py): what the Workers view shows, on any broker."""
+
+    __tablename__ = "worker_heartbeats"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # Celery's node name, e.g. aura@host
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[list[Any]]
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a clean stop says so
+
+
 class Run(Base):
     """A federated learning run started through the API; its progress is JSON the runner owns."""
 

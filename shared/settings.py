@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # run twice at once; the sweeper covers anything the broker itself loses.
     broker_visibility_timeout_s: float = 3600.0
     max_attempts: int = 3
+    # Each worker writes a heartbeat row this often; one silent for 3 beats is shown as gone.
+    heartbeat_interval_s: float = Field(10.0, gt=0)
     max_resends: int = 30
     sweep_interval_s: float = 10.0
 

@@ -17,6 +17,7 @@ from celery.signals import worker_process_init
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+import shared.heartbeat  # noqa: F401  (every worker imports this module: its heartbeat starts with it)
 from shared.celery_app import STAGES, Queue, app
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow

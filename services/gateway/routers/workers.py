@@ -3,20 +3,27 @@
 Depth comes from the broker itself through kombu (a queue declare counts LLEN on Redis and the
 queue's message files on the filesystem broker), so it is the same code on both. The declare is
 not passive: Redis deletes an empty list, and a passive declare would call that queue missing.
-Workers answer Celery's remote-control broadcast; a short timeout keeps the page fast when none does.
+Workers come from the heartbeats they write to the database (shared/heartbeat.py), which every
+supported broker allows: Celery's remote-control broadcast is one the filesystem broker cannot
+answer. A worker is online while its last beat is under three intervals old.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.gateway.auth import require
+from services.gateway.deps import SessionDep
 from shared.celery_app import STAGES, Queue
 from shared.celery_app import app as celery_app
-from shared.models import Role
+from shared.models import Role, WorkerHeartbeat, utcnow
+from shared.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/workers", tags=["workers"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
 
@@ -31,10 +38,12 @@ class QueueOut(BaseModel):
 
 
 class WorkerOut(BaseModel):
-    """A worker that answered, and the queues it consumes."""
+    """A worker that beat recently, the queues it consumes and when it last beat."""
 
     name: str
     queues: list[str]
+    beat_at: datetime
+    started_at: datetime
 
 
 class PipelineHealth(BaseModel):
@@ -59,26 +68,38 @@ def queue_depths() -> dict[str, int | None]:
     return depths
 
 
-def active_queues(timeout: float) -> dict[str, list[str]]:
-    """Each responding worker's queue names ({} when none answers within `timeout` seconds)."""
-    replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
-    return {name: sorted(q["name"] for q in queues) for name, queues in replies.items()}
+def heartbeats(session: Session, now: datetime) -> tuple[list[WorkerHeartbeat], list[WorkerHeartbeat]]:
+    """Workers online (beat within three intervals), and those that went silent in the last hour without stopping."""
+    interval = get_settings().heartbeat_interval_s
+    online: list[WorkerHeartbeat] = []
+    gone: list[WorkerHeartbeat] = []
+    for row in session.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.beat_at > now - timedelta(hours=1))
+                               .order_by(WorkerHeartbeat.name)):
+        if row.stopped_at is not None:
+            continue
+        (online if _utc(row.beat_at) > now - timedelta(seconds=3 * interval) else gone).append(row)
+    return online, gone
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 @router.get("", response_model=PipelineHealth)
-def pipeline_health(timeout: Annotated[float, Query(gt=0, le=5)] = 1.0) -> PipelineHealth:
-    """Queue depth per stage, workers online, and an alert for any stage no worker consumes."""
+def pipeline_health(session: SessionDep) -> PipelineHealth:
+    """Queue depth per stage, workers online, and an alert for any stage no worker consumes or worker gone silent."""
     alerts: list[str] = []
     try:
         depths = queue_depths()
     except Exception as exc:  # the broker being down is exactly what this page must be able to show
         depths = {q.value: None for q in Queue}
         alerts.append(f"broker unreachable: {exc.__class__.__name__}")
-    try:
-        consumers = active_queues(timeout)
-    except Exception as exc:
-        consumers = {}
-        alerts.append(f"worker inspection failed: {exc.__class__.__name__}")
+    now = utcnow()
+    online, gone = heartbeats(session, now)
+    consumers = {w.name: list(w.queues) for w in online}
+    for worker in gone:
+        alerts.append(f"worker {worker.name} silent for {(now - _utc(worker.beat_at)).total_seconds():.0f} s "
+                      "(stopped without saying so, or cannot reach the database)")
     queues = []
     for queue, task in STAGES:
         names = sorted(w for w, qs in consumers.items() if queue.value in qs)
@@ -89,4 +110,5 @@ def pipeline_health(timeout: Annotated[float, Query(gt=0, le=5)] = 1.0) -> Pipel
                           + (f"; {waiting} message(s) waiting" if waiting else ""))
     broker = celery_app.conf.broker_url.split(":", 1)[0]
     return PipelineHealth(broker=broker, queues=queues, alerts=alerts,
-                          workers=[WorkerOut(name=n, queues=q) for n, q in sorted(consumers.items())])
+                          workers=[WorkerOut(name=w.name, queues=list(w.queues), beat_at=w.beat_at,
+                                             started_at=w.started_at) for w in online])
