@@ -92,8 +92,9 @@ class LedgerEntryOut(BaseModel):
     """One ledger entry: its canonical bytes (as text) and hashes (hex); a verdict's or a calibration's."""
 
     index: int
-    submission_id: str | None  # None: the entry records a calibration (its bytes say which)
-    entry: str
+    # None: a calibration's entry (its bytes say which), or another hospital's entry seen by a hospital key
+    submission_id: str | None
+    entry: str | None = Field(description="the canonical bytes as text; None for another hospital's entry")
     leaf_hash: str
     chain_hash: str
     created_at: datetime

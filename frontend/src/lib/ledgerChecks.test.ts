@@ -45,4 +45,13 @@ describe("ledger checks in the browser", () => {
     const tampered = entries.map((e) => (e.index === 3 ? { ...e, entry: "entry 3!" } : e));
     expect(await checkLog(tampered, current)).toMatchObject({ badLeaf: 3, matchesCheckpoint: false });
   });
+
+  it("takes another hospital's withheld entries as their leaf hashes and says how many", async () => {
+    const entries = kat.entries.map((entry, index) => ({
+      index, entry: index % 3 ? entry : null, submission_id: null, leaf_hash: kat.leaves[index]!, chain_hash: "", created_at: "",
+    }));
+    expect(await checkLog(entries, current)).toMatchObject({ badLeaf: null, matchesCheckpoint: true, withheld: 4 });
+    const forged = entries.map((e) => (e.index === 0 ? { ...e, leaf_hash: kat.leaves[1]! } : e));
+    expect(await checkLog(forged, current)).toMatchObject({ matchesCheckpoint: false });
+  });
 });

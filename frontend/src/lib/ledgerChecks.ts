@@ -19,16 +19,27 @@ export async function allEntries(total: number): Promise<Schemas["LedgerEntryOut
 
 export interface LogCheck {
   entries: number;
+  withheld: number; // other hospitals' entries, served as their leaf hashes only (a hospital key)
   badLeaf: number | null; // first entry whose bytes do not hash to its stored leaf hash
   root: string; // hex MTH of the first `checkpointSize` leaves (or of all)
   matchesCheckpoint: boolean | null;
 }
 
-/** Recompute every leaf hash from the entry bytes, and the tree root at the checkpoint's size. */
+/**
+ * Recompute every leaf hash from the entry bytes, and the tree root at the checkpoint's size. An
+ * entry served without its bytes (another hospital's, to a hospital key) enters the tree as the
+ * leaf hash served, and is counted as withheld.
+ */
 export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint: Checkpoint | null): Promise<LogCheck> {
   const leaves: Uint8Array[] = [];
   let badLeaf: number | null = null;
+  let withheld = 0;
   for (const e of entries) {
+    if (e.entry === null) {
+      withheld += 1;
+      leaves.push(hashBytes(e.leaf_hash));
+      continue;
+    }
     const leaf = await leafHash(new TextEncoder().encode(e.entry));
     if (badLeaf === null && bytesToHex(leaf) !== e.leaf_hash) badLeaf = e.index;
     leaves.push(leaf);
@@ -37,6 +48,7 @@ export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint:
   const root = await rootOf(leaves.slice(0, size));
   return {
     entries: entries.length,
+    withheld,
     badLeaf,
     root: bytesToHex(root),
     matchesCheckpoint: checkpoint && checkpoint.size <= leaves.length ? bytesToHex(root) === bytesToHex(checkpoint.root) : null,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import day_of, histogram, percentile, seconds_between, top_signal
-from services.gateway.insights.scope import scoped
 from services.gateway.limits import IdQuery
 from services.gateway.routers.stats import SignalCount
+from services.gateway.visibility import scoped
 from shared.models import Decision, Submission, Verdict
 from shared.settings import get_settings
 

@@ -15,6 +15,7 @@ from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import top_signal
 from services.gateway.limits import IdPath
+from services.gateway.visibility import may_read
 from shared.models import Decision, Fingerprint, Hospital, Submission, Verdict
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -59,7 +60,7 @@ def distance(a: Sequence[Any], b: Sequence[Any]) -> float | None:
 def hospital_history(hospital_id: IdPath, who: PrincipalDep, session: SessionDep) -> HospitalHistory:
     """Per round: verdict, score, top reason, and fingerprint drift from the global model and the previous round."""
     hospital = session.get(Hospital, hospital_id)
-    if hospital is None or (not who.reads_all and who.hospital_id != hospital_id):
+    if hospital is None or not may_read(who, hospital_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no hospital {hospital_id} visible to this key")
     rows = session.execute(
         select(Submission, Decision, Fingerprint)

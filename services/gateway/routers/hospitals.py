@@ -9,6 +9,7 @@ from services.gateway.auth import PrincipalDep, UnknownCentre, add_hospital, req
 from services.gateway.deps import SessionDep
 from services.gateway.limits import IdPath
 from services.gateway.schemas import HospitalCreated, HospitalIn, HospitalOut
+from services.gateway.visibility import may_read
 from shared.models import Hospital, Role, Submission, Verdict
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -40,7 +41,7 @@ def list_hospitals(who: PrincipalDep, session: SessionDep) -> list[HospitalOut]:
 @router.get("/{hospital_id}", response_model=HospitalOut)
 def get_hospital(hospital_id: IdPath, who: PrincipalDep, session: SessionDep) -> HospitalOut:
     """One hospital's record."""
-    if not who.reads_all and who.hospital_id != hospital_id:
+    if not may_read(who, hospital_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no hospital {hospital_id} visible to this key")
     found = _records(session, hospital_id)
     if not found:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select
 
-from services.gateway.auth import PrincipalDep
+from services.gateway.auth import Principal, PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.limits import INT32_MAX, IndexPath, Offset
 from services.gateway.schemas import (
@@ -21,20 +21,29 @@ from services.gateway.schemas import (
     LogKeyOut,
     VerifyOut,
 )
+from services.gateway.visibility import may_read
 from services.ledger.audit import verify
 from services.ledger.checkpoints import latest_checkpoint
 from services.ledger.keys import log_config
 from services.ledger.store import MissingNode, consistency, inclusion, log_size
 from services.ledger.verify_offline import encode_hashes
-from shared.models import LedgerCheckpoint, LedgerEntry, LedgerNode
+from shared.models import LedgerCheckpoint, LedgerEntry, LedgerNode, Submission
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
-def entry_out(row: LedgerEntry) -> LedgerEntryOut:
-    """The API form of a ledger row."""
+def entry_out(row: LedgerEntry, owner: str | None, who: Principal) -> LedgerEntryOut:
+    """The API form of a ledger row; another hospital's entry keeps only its index, hashes and time."""
+    if not may_read(who, owner):
+        return LedgerEntryOut(index=row.seq, submission_id=None, entry=None, leaf_hash=row.leaf_hash.hex(),
+                              chain_hash=row.chain_hash.hex(), created_at=row.created_at)
     return LedgerEntryOut(index=row.seq, submission_id=row.submission_id, entry=row.entry.decode(),
                           leaf_hash=row.leaf_hash.hex(), chain_hash=row.chain_hash.hex(), created_at=row.created_at)
+
+
+# Each entry with the hospital it belongs to (None: a calibration's), for `entry_out`.
+_WITH_OWNER = select(LedgerEntry, Submission.hospital_id).outerjoin(Submission,
+                                                                   Submission.id == LedgerEntry.submission_id)
 
 
 def _b64(data: bytes) -> str:
@@ -61,24 +70,24 @@ def _tree_size(session: SessionDep, size: int | None) -> int:
 
 @router.get("/entries", response_model=LedgerPage)
 def list_entries(
-    _: PrincipalDep,
+    who: PrincipalDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> LedgerPage:
-    """Ledger entries, newest first."""
+    """Ledger entries, newest first (a hospital key gets other hospitals' entries as hashes only)."""
     total = session.scalar(select(func.count()).select_from(LedgerEntry)) or 0
-    rows = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(limit).offset(offset))
-    return LedgerPage(total=total, items=[entry_out(r) for r in rows])
+    rows = session.execute(_WITH_OWNER.order_by(LedgerEntry.seq.desc()).limit(limit).offset(offset))
+    return LedgerPage(total=total, items=[entry_out(row, owner, who) for row, owner in rows])
 
 
 @router.get("/entries/{index}", response_model=LedgerEntryOut, responses={404: {}})
-def get_entry(index: IndexPath, _: PrincipalDep, session: SessionDep) -> LedgerEntryOut:
-    """One ledger entry by its index."""
-    row = session.get(LedgerEntry, index)
-    if row is None:
+def get_entry(index: IndexPath, who: PrincipalDep, session: SessionDep) -> LedgerEntryOut:
+    """One ledger entry by its index (a hospital key gets another hospital's entry as hashes only)."""
+    found = session.execute(_WITH_OWNER.where(LedgerEntry.seq == index)).first()
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no entry {index}: the log has {log_size(session)} entries")
-    return entry_out(row)
+    return entry_out(found[0], found[1], who)
 
 
 @router.get("/checkpoint", response_model=CheckpointOut, responses={404: {}})

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from services.gateway.auth import PrincipalDep
 from services.gateway.limits import UuidPath
 from services.gateway.schemas import ReceiptOut
+from services.gateway.visibility import may_read
 from services.ledger.checkpoints import SigningRefused
 from services.ledger.receipts import build_receipt
 from services.ledger.store import MissingNode
@@ -23,7 +24,7 @@ def get_receipt(submission_id: UuidPath, who: PrincipalDep) -> ReceiptOut:
     # receipt must be stored (and written to the checkpoint folder) before anyone sees it.
     with session_scope() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or (not who.reads_all and submission.hospital_id != who.hospital_id):
+        if submission is None or not may_read(who, submission.hospital_id):
             # A foreign submission answers exactly like a missing one: ids are not an oracle.
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id} visible to this key")
         try:

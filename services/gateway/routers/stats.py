@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import percentile, seconds_between, top_signal
-from services.gateway.insights.scope import scoped
+from services.gateway.visibility import scoped
 from services.ledger.checkpoints import latest_checkpoint
 from shared.models import Decision, LedgerEntry, Submission, Verdict
 

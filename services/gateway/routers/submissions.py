@@ -23,6 +23,7 @@ from services.gateway.schemas import (
     SubmissionPage,
     SubmissionSummary,
 )
+from services.gateway.visibility import may_read, scoped
 from services.intake.idempotency import BadIdempotencyKey, Claim, claim, fingerprint, finish, parse_header, release
 from services.intake.service import SubmissionConflict, Upload, submit
 from services.intake.validation import UploadRejected
@@ -152,9 +153,7 @@ def list_submissions(
     offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions, newest first by default; a hospital key sees only its own."""
-    query = select(Submission)
-    if not who.reads_all:
-        query = query.where(Submission.hospital_id == who.hospital_id)
+    query = scoped(select(Submission), who)
     for column, value in ((Submission.hospital_id, hospital), (Submission.task, task), (Submission.round, round),
                           (Submission.verdict, verdict), (Submission.status, status_)):
         if value is not None:
@@ -170,7 +169,7 @@ def list_submissions(
 def get_submission(submission_id: UuidPath, who: PrincipalDep, session: SessionDep) -> SubmissionDetail:
     """One submission with its status, verdict, reasons and evidence."""
     submission = session.get(Submission, submission_id)
-    if submission is None or (not who.reads_all and submission.hospital_id != who.hospital_id):
+    if submission is None or not may_read(who, submission.hospital_id):
         # A foreign submission answers exactly like a missing one: ids are not an oracle.
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id} visible to this key")
     evaluation = session.get(Evaluation, submission_id)

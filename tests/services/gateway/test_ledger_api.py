@@ -190,3 +190,18 @@ def test_another_hospitals_receipt_is_404(api):
     assert api.get(f"/api/v1/submissions/{api.ids[3]}/receipt", headers=api.stranger).status_code == 404
     assert api.get(f"/api/v1/submissions/{uuid.uuid4()}/receipt", headers=api.owner).status_code == 404
     assert api.get("/api/v1/submissions/no-such-id/receipt", headers=api.owner).status_code == 422  # not an id
+
+
+def test_a_hospital_reads_its_own_entries_and_only_the_hashes_of_another_hospitals(api):
+    mine = api.get("/api/v1/ledger/entries", headers=api.owner, limit=500).json()["items"]
+    theirs = api.get("/api/v1/ledger/entries", headers=api.stranger, limit=500).json()["items"]
+    everything = api.get("/api/v1/ledger/entries", limit=500).json()["items"]
+
+    assert len(mine) == len(theirs) == len(everything) == 21  # every index and hash, to verify the log
+    assert all(e["entry"] and e["submission_id"] for e in mine + everything)
+    assert all(e["entry"] is None and e["submission_id"] is None for e in theirs)
+    assert [(e["leaf_hash"], e["chain_hash"]) for e in theirs] == [(e["leaf_hash"], e["chain_hash"]) for e in mine]
+    one = api.get("/api/v1/ledger/entries/3", headers=api.stranger).json()
+    assert one["entry"] is None and one["leaf_hash"] == everything[-4]["leaf_hash"]
+    proof = api.get("/api/v1/ledger/proofs/inclusion", headers=api.stranger, index=3)
+    assert proof.status_code == 200  # what a verifier needs stays readable

@@ -115,6 +115,10 @@ function EntryTable({ items }: { items: Schemas["LedgerEntryOut"][] }) {
               <td>
                 {e.submission_id ? (
                   <Link to={`/submissions/${e.submission_id}`}>{shortId(e.submission_id)}</Link>
+                ) : e.entry === null ? (
+                  <span title="Another hospital's verdict: its hashes are shown so the log can be verified, not its evidence">
+                    another hospital
+                  </span>
                 ) : (
                   <span title="A recalibration: every later verdict of this federation is judged with it">
                     calibration {calibrationName(e.entry)}

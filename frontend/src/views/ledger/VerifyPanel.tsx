@@ -35,7 +35,10 @@ export function VerifyPanel({ checkpoint }: { checkpoint: Checkpoint | null }) {
       {browser.isError && <ErrorBox error={browser.error} what="the entries" />}
       {browser.data && (
         <p className={`verify-result ${browser.data.badLeaf === null && browser.data.matchesCheckpoint !== false ? "ok" : "bad"}`} role="status">
-          {browser.data.badLeaf === null ? `✔ ${browser.data.entries} entries hash to their leaves` : `✘ entry ${browser.data.badLeaf} does not hash to its leaf`}
+          {browser.data.badLeaf === null
+            ? `✔ ${browser.data.entries - browser.data.withheld} entries hash to their leaves` +
+              (browser.data.withheld ? ` (${browser.data.withheld} other hospitals' entries taken as the leaf hashes served)` : "")
+            : `✘ entry ${browser.data.badLeaf} does not hash to its leaf`}
           {"; "}root {shortHash(browser.data.root, 16)}
           {browser.data.matchesCheckpoint === true && " equals the signed checkpoint's root."}
           {browser.data.matchesCheckpoint === false && " does NOT equal the signed checkpoint's root."}
