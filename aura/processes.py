@@ -12,8 +12,9 @@ from shared.celery_app import Queue
 
 def gateway_cmd(host: str, port: int) -> list[str]:
     """Command line of the gateway process."""
+    # --no-proxy-headers: the app decides whom to trust with X-Forwarded-For (AURA_TRUSTED_PROXIES).
     return [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", host, "--port", str(port),
-            "--log-level", "warning"]
+            "--log-level", "warning", "--no-proxy-headers"]
 
 
 def worker_cmd(queues: Sequence[Queue] = tuple(Queue), concurrency: int = 2, name: str = "aura") -> list[str]:

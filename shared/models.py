@@ -290,11 +290,16 @@ class RefusedUpload(Base):
     """An upload or request the gateway refused: the Security view's evidence."""
 
     __tablename__ = "refused_uploads"
+    __table_args__ = (Index("ix_refused_uploads_client_last_at", "client", "last_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
     code: Mapped[str] = mapped_column(String(64), index=True)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # 0015: the client address, and repeats within a minute (same client, hospital and code) added up.
+    client: Mapped[str | None] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WorkerHeartbeat(Base):

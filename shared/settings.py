@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # means no admin key is created; keys are then issued with `aura hospitals add`.
     bootstrap_operator_key: str = ""
 
+    # Failed authentication: a client address with auth_fail_limit failures within auth_fail_window_s
+    # gets 429 until the window has passed. Behind a reverse proxy, name it in trusted_proxies
+    # (comma-separated addresses or networks) so the address comes from its X-Forwarded-For.
+    auth_fail_limit: int = Field(20, ge=1)
+    auth_fail_window_s: float = Field(60.0, gt=0)
+    trusted_proxies: str = ""
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     # Where hospitals and run workers reach the gateway. Keys the gateway mints for a run travel

@@ -81,6 +81,9 @@ os.environ.update({
     "AURA_BOOTSTRAP_OPERATOR_KEY": OPERATOR_KEY,
     # Short enough for the sweeper tests, long enough that a busy 2-core machine is not "stuck".
     "AURA_STUCK_AFTER_S": "30",
+    # Many tests send bad keys on purpose, all from 127.0.0.1: the limit is tested on its own
+    # gateway (tests/services/gateway/test_auth_limits.py) with addresses of its own.
+    "AURA_AUTH_FAIL_LIMIT": "100000",
 })
 
 

@@ -7,10 +7,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway.dashboard import include_dashboard
 from services.gateway.headers import SecurityHeaders
 from services.gateway.routers import federations, health, hospitals, ledger, receipts, runs, submissions, tasks
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
@@ -23,6 +25,11 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     include_dashboard(app)  # last: it mounts the frontend at /, after every API route
     app.add_middleware(SecurityHeaders)
+    # The client address (failed-auth limits, the Security view) and scheme (HSTS) come from
+    # X-Forwarded-For/-Proto only when the peer is a proxy the settings name; uvicorn's own
+    # handling, which trusts 127.0.0.1 by default, is switched off (`--no-proxy-headers`).
+    trusted = [p.strip() for p in get_settings().trusted_proxies.split(",") if p.strip()]
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     return app

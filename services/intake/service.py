@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.intake.refusals import record_refusal
 from services.intake.validation import UploadRejected, ValidatedUpdate, validate_update
 from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
 from shared.db import read_scope, session_scope
 from shared.federations import FederationError, Scope, resolve, rounds_of
-from shared.models import Federation, RefusedUpload, Submission
+from shared.models import Federation, Submission
 from shared.modeltask.registry import tasks
 from shared.modeltask.task import Task
 from shared.settings import Settings, get_settings
@@ -69,12 +70,6 @@ def read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
 def upload_cap(task: Task, settings: Settings) -> int:
     """The largest upload accepted for `task`: the setting, or more when the task's float32 update needs it."""
     return max(settings.max_upload_bytes, 4 * task.schema.numel + settings.max_header_bytes)
-
-
-def record_refusal(hospital_id: str | None, code: str, message: str) -> None:
-    """Keep a refused request for the Security view (its own transaction: nothing else is stored)."""
-    with session_scope() as session:
-        session.add(RefusedUpload(hospital_id=hospital_id, code=code, message=message[:2000]))
 
 
 def _check_round(session: Session, scope: Scope, round_: int) -> None:

@@ -73,7 +73,9 @@ export function SecurityView() {
                       <tr>
                         <th>When</th>
                         <th>Hospital</th>
+                        <th>Client</th>
                         <th>Code</th>
+                        <th>Times</th>
                         <th>Message</th>
                       </tr>
                     </thead>
@@ -82,9 +84,11 @@ export function SecurityView() {
                         <tr key={r.id}>
                           <td>{when(r.created_at)}</td>
                           <td>{r.hospital_id ?? "—"}</td>
+                          <td>{r.client ?? "—"}</td>
                           <td>
                             <code>{r.code}</code>
                           </td>
+                          <td title="repeats within a minute from the same client are counted on one row">{r.count}</td>
                           <td>{r.message}</td>
                         </tr>
                       ))}

@@ -12,13 +12,12 @@ from sqlalchemy import func, select
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import day_of
+from services.intake.refusals import AUTH_CODES  # the auth step's codes; every other one is a refused upload
 from shared.models import RefusedUpload, Role
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"],
                    dependencies=[require(Role.OPERATOR, Role.ADMIN)])
 
-# Codes the auth dependency records; every other code is an upload the intake refused.
-AUTH_CODES = ("missing_key", "bad_key")
 
 
 class CodeCount(BaseModel):
@@ -30,13 +29,16 @@ class CodeCount(BaseModel):
 
 
 class RefusalOut(BaseModel):
-    """One refused request."""
+    """A refused request, with its repeats within the minute from the same client (`count`)."""
 
     id: int
     hospital_id: str | None
+    client: str | None
     code: str
     message: str
+    count: int
     created_at: datetime
+    last_at: datetime | None
 
 
 class DailyRefusals(BaseModel):
@@ -68,26 +70,28 @@ def security_summary(
     """Refused uploads and failed authentications over the last `days` days."""
     since = datetime.now(UTC) - timedelta(days=days)
     window = RefusedUpload.created_at >= since
-    by_code = session.execute(select(RefusedUpload.code, func.count()).where(window)
-                              .group_by(RefusedUpload.code).order_by(func.count().desc())).all()
-    by_hospital = session.execute(select(RefusedUpload.hospital_id, func.count()).where(
+    total = func.sum(RefusedUpload.count)  # every refusal, repeats included
+    by_code = session.execute(select(RefusedUpload.code, total).where(window)
+                              .group_by(RefusedUpload.code).order_by(total.desc())).all()
+    by_hospital = session.execute(select(RefusedUpload.hospital_id, total).where(
         window, RefusedUpload.hospital_id.is_not(None)).group_by(RefusedUpload.hospital_id)).all()
     daily: dict[str, DailyRefusals] = {}
-    for code, created in session.execute(select(RefusedUpload.code, RefusedUpload.created_at).where(window)):
+    for code, created, count in session.execute(select(RefusedUpload.code, RefusedUpload.created_at,
+                                                       RefusedUpload.count).where(window)):
         point = daily.setdefault(day_of(created), DailyRefusals(day=day_of(created), uploads=0, auth=0))
         if code in AUTH_CODES:
-            point.auth += 1
+            point.auth += count
         else:
-            point.uploads += 1
+            point.uploads += count
     latest = session.scalars(select(RefusedUpload).where(window)
                              .order_by(RefusedUpload.created_at.desc(), RefusedUpload.id.desc()).limit(recent))
     return SecuritySummary(
         days=days,
-        refused_uploads=sum(n for c, n in by_code if c not in AUTH_CODES),
-        failed_auth=sum(n for c, n in by_code if c in AUTH_CODES),
-        by_code=[CodeCount(code=c, count=n, auth=c in AUTH_CODES) for c, n in by_code],
-        by_hospital={str(h): n for h, n in by_hospital},
+        refused_uploads=int(sum(n for c, n in by_code if c not in AUTH_CODES)),
+        failed_auth=int(sum(n for c, n in by_code if c in AUTH_CODES)),
+        by_code=[CodeCount(code=c, count=int(n), auth=c in AUTH_CODES) for c, n in by_code],
+        by_hospital={str(h): int(n) for h, n in by_hospital},
         daily=[daily[d] for d in sorted(daily)],
-        recent=[RefusalOut(id=r.id, hospital_id=r.hospital_id, code=r.code, message=r.message,
-                           created_at=r.created_at) for r in latest],
+        recent=[RefusalOut(id=r.id, hospital_id=r.hospital_id, client=r.client, code=r.code, message=r.message,
+                           count=r.count, created_at=r.created_at, last_at=r.last_at) for r in latest],
     )
