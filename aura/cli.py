@@ -82,25 +82,37 @@ def up(
     port: Annotated[int, typer.Option(help="gateway port")] = 0,
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
 ) -> None:
-    """Run the gateway, a worker for all queues and the sweeper on this machine until Ctrl-C."""
-    from aura.stack import start_stack
+    """Run the gateway, a worker for all queues and the sweeper on this machine until Ctrl-C.
+
+    A process that exits is restarted with backoff; one that keeps exiting stops AURA with status 1
+    and the reason, and a port already taken stops it before it starts (status 2).
+    """
+    from aura.stack import GaveUp, port_taken, start_stack
 
     settings = get_settings()
+    chosen = port or settings.gateway_port
+    if port_taken(settings.gateway_host, chosen):
+        typer.echo(f"error: port {chosen} on {settings.gateway_host} is taken (another AURA, or another program); "
+                   "choose another with --port", err=True)
+        raise typer.Exit(2)
     stack = start_stack(port=port, concurrency=concurrency)
-    procs, key = stack.procs, stack.admin_key
     typer.echo(f"AURA is up: {stack.url}/  (API docs at /docs)")
     typer.echo(f"database {settings.resolved_database_url}, broker {settings.resolved_broker_url}")
-    typer.echo(f"admin key: {key}")
+    typer.echo(f"admin key: {stack.admin_key}")
     # SIGTERM (docker stop, a test's terminate) must also stop the children: turn it into the
     # same exit path as Ctrl-C, which runs the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        while all(p.poll() is None for p in procs):
+        while True:
+            stack.supervise_once(say=lambda line: typer.echo(line, err=True))
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
+    except GaveUp as exc:
+        typer.echo(f"error: {exc}; AURA stopped", err=True)
+        raise typer.Exit(1) from exc
     finally:
-        stop(procs)
+        stop(stack.procs)
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
