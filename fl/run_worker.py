@@ -74,8 +74,8 @@ def execute(run_id: str, gateway_url: str) -> None:
     try:
         aura = None
         if stored.get("vetted", True):
-            hospital_keys = enrol(config.hospitals)
-            operator = operator_key()
+            hospital_keys = enrol(config.hospitals, purpose=f"run {run_id} (revoked when it ends)")
+            operator = operator_key(purpose=f"run {run_id} (revoked when it ends)")
             keys = [*hospital_keys.values(), operator]
             aura = AuraLink(gateway_url, operator, hospital_keys)
         result: FederationResult = run(config, runner=runner, aura=aura, observer=RunProgress(run_id, config.rounds))

@@ -96,6 +96,7 @@ class ApiKey(Base):
     hospital_id: Mapped[str | None] = mapped_column(ForeignKey("hospitals.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purpose: Mapped[str | None] = mapped_column(String(200))  # why it was minted, e.g. the run it serves (0016)
 
 
 class Federation(Base):

@@ -27,10 +27,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_key(session: Session, role: Role, hospital_id: str | None = None) -> str:
+def issue_key(session: Session, role: Role, hospital_id: str | None = None, purpose: str | None = None) -> str:
     """Create a key for `role` (and hospital), store its hash, and return the key itself once."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(key_sha256=hash_key(key), prefix=key[:12], role=role, hospital_id=hospital_id))
+    session.add(ApiKey(key_sha256=hash_key(key), prefix=key[:12], role=role, hospital_id=hospital_id,
+                       purpose=purpose))
     return key
 
 
@@ -38,7 +39,8 @@ class UnknownCentre(ValueError):
     """A hospital named a centre no task's golden set holds rows of."""
 
 
-def add_hospital(session: Session, hospital_id: str, name: str, centre: str | None = None) -> str:
+def add_hospital(session: Session, hospital_id: str, name: str, centre: str | None = None,
+                 purpose: str | None = None) -> str:
     """Register a hospital (with the data centre its rows come from, if known) and return its first API key."""
     if session.get(Hospital, hospital_id) is not None:
         raise ValueError(f"hospital {hospital_id!r} already exists")
@@ -46,7 +48,7 @@ def add_hospital(session: Session, hospital_id: str, name: str, centre: str | No
         raise UnknownCentre(f"unknown centre {centre!r}; known: {', '.join(known_centres())}")
     session.add(Hospital(id=hospital_id, name=name, centre=centre))
     session.flush()
-    return issue_key(session, Role.HOSPITAL, hospital_id)
+    return issue_key(session, Role.HOSPITAL, hospital_id, purpose=purpose)
 
 
 def ensure_key(session: Session, key: str, role: Role) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from services.gateway.auth import PrincipalDep, hash_key, issue_key, require
@@ -33,6 +33,7 @@ class KeyOut(BaseModel):
     hospital_id: str | None
     created_at: datetime
     revoked_at: datetime | None
+    purpose: str | None = Field(None, description="why it was minted (e.g. the run it serves); None: by an admin")
 
 
 class KeyIssued(KeyOut):
@@ -50,7 +51,7 @@ class KeyIn(BaseModel):
 
 def _out(row: ApiKey) -> KeyOut:
     return KeyOut(id=row.id, prefix=row.prefix, role=row.role, hospital_id=row.hospital_id,
-                  created_at=row.created_at, revoked_at=row.revoked_at)
+                  created_at=row.created_at, revoked_at=row.revoked_at, purpose=row.purpose)
 
 
 @router.get("/me", response_model=Me)

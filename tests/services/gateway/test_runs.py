@@ -51,6 +51,12 @@ def test_a_run_started_over_http_reports_its_rounds_and_serves_its_model(gateway
         t.name: list(t.shape) for t in get_task("heart-logreg").schema.tensors}
     listed = httpx.get(f"{gateway}/api/v1/runs", headers=operator_headers, timeout=10).json()
     assert run["id"] in [item["id"] for item in listed["items"]]
+    # The run's keys say so, and none outlives it; hospitals that existed keep the keys they had.
+    keys = httpx.get(f"{gateway}/api/v1/keys", headers=operator_headers, timeout=10).json()
+    minted = [k for k in keys if run["id"] in (k["purpose"] or "")]
+    assert sorted(k["hospital_id"] or "operator" for k in minted) == sorted(
+        ["cleveland", "hungary", "switzerland", "va-long-beach", "operator"])
+    assert all(k["revoked_at"] is not None for k in minted)
 
 
 def test_a_run_naming_an_unknown_attacker_is_refused(gateway, operator_headers):
