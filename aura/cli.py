@@ -138,6 +138,22 @@ def bench_pipeline(
     run(updates=updates, out=out, pg_server=postgres, redis_server=redis, repeats=repeats)
 
 
+@bench_app.command("chaos")
+def bench_chaos(
+    submissions: Annotated[int, typer.Option(help="updates to submit")] = 1000,
+    outage: Annotated[float, typer.Option(help="seconds the broker is down")] = 300.0,
+    rate: Annotated[float, typer.Option(help="submissions per second")] = 4.0,
+    out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/chaos.json",
+) -> None:
+    """Submissions through worker kills, Redis and PostgreSQL restarts, a broker outage and a gateway kill.
+
+    It restarts this machine's Redis and PostgreSQL: run it when nothing else uses them.
+    """
+    from aura.bench_chaos import run
+
+    run(n=submissions, outage_s=outage, rate=rate, out=out)
+
+
 @app.command()
 def demo(
     rounds: Annotated[int, typer.Option(help="federated rounds (FLamby: 15)")] = 15,

@@ -79,6 +79,10 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        # A worker rides out a broker outage of any length, retrying the connection instead of
+        # exiting after Celery's default 100 tries (minutes): the queued work is in PostgreSQL
+        # and the sweeper re-sends it once the broker is back.
+        broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
