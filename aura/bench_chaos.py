@@ -252,7 +252,8 @@ def _summarise(engine: Any, n: int, accepted: dict[int, str], kills: int, gave_u
         verdicts = session.scalar(sa.select(sa.func.count()).select_from(Decision)) or 0
         errors = session.scalar(sa.select(sa.func.count()).select_from(Decision)
                                 .where(Decision.verdict == "error")) or 0
-        entries = session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) or 0
+        entries = session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)
+                                 .where(LedgerEntry.submission_id.is_not(None))) or 0
         distinct = session.scalar(sa.select(sa.func.count(sa.distinct(LedgerEntry.submission_id)))) or 0
         recorded = set(session.scalars(sa.select(Decision.submission_id)))
         report = verify(session)

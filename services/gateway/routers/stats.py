@@ -68,8 +68,10 @@ def summary(who: PrincipalDep, session: SessionDep) -> StatsSummary:
         select(Submission.created_at, Submission.decided_at).where(Submission.decided_at.is_not(None))
         .order_by(Submission.decided_at.desc()).limit(LATENCY_SAMPLE), who)).all()
     latencies = [seconds_between(c, d) for c, d in timings if d is not None]
-    ledger_size = session.scalar(scoped(
-        select(func.count(LedgerEntry.seq)).join(Submission, Submission.id == LedgerEntry.submission_id), who)) or 0
+    # The whole log for keys that read everything (calibration entries belong to no submission);
+    # a hospital's own entries for a hospital key.
+    ledger_size = (session.scalar(select(func.count(LedgerEntry.seq))) if who.reads_all else session.scalar(scoped(
+        select(func.count(LedgerEntry.seq)).join(Submission, Submission.id == LedgerEntry.submission_id), who))) or 0
     # The log's signed head is public to every key: it names sizes and hashes, no submission.
     checkpoint = latest_checkpoint(session)
     return StatsSummary(
