@@ -13,6 +13,7 @@ from celery.canvas import Signature
 from kombu.entity import Exchange
 from kombu.entity import Queue as KombuQueue
 
+import shared.filesystem_broker  # noqa: F401  (filesystem:// means its atomic-write transport)
 from shared.settings import Settings, get_settings
 
 
