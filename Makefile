@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-py tools demo up bench chaos clean frontend browser test-frontend
+.PHONY: install lint test test-py tools demo up bench chaos fuzz clean frontend browser test-frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: install
 # Faults on purpose (about 10 minutes): restarts this machine's Redis and PostgreSQL, so nothing else may use them.
 chaos: install
 	$(BIN)/aura bench chaos
+
+# schemathesis against every operation, on the embedded stack and on Redis + PostgreSQL (long: 50,000 requests each).
+fuzz: install
+	$(BIN)/aura bench fuzz
 
 # The dashboard: npm ci, API types generated from the gateway's OpenAPI schema, typecheck, vite build.
 frontend: install frontend/node_modules/.installed

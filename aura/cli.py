@@ -154,6 +154,18 @@ def bench_chaos(
     run(n=submissions, outage_s=outage, rate=rate, out=out)
 
 
+@bench_app.command("fuzz")
+def bench_fuzz(
+    requests: Annotated[int, typer.Option(help="requests each stack must answer")] = 50_000,
+    stack: Annotated[list[str] | None, typer.Option(help="embedded and/or redis-postgres (default both)")] = None,
+    out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/fuzz.json",
+) -> None:
+    """schemathesis against every operation of a running AURA (embedded, then Redis + PostgreSQL); counts 5xx."""
+    from aura.bench_fuzz import run
+
+    run(requests=requests, out=out, stacks=tuple(stack) if stack else ("embedded", "redis-postgres"))
+
+
 @app.command()
 def demo(
     rounds: Annotated[int, typer.Option(help="federated rounds (FLamby: 15)")] = 15,
