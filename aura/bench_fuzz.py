@@ -46,7 +46,7 @@ def _start(env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen[
 
 def _har_entries(folder: Path) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    for har in folder.glob("*.har"):
+    for har in folder.glob("har-*.json"):  # schemathesis names its HAR reports so
         entries += json.loads(har.read_text())["log"]["entries"]
     return entries
 

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway.dashboard import include_dashboard
@@ -32,11 +33,13 @@ def create_app() -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)  # every connection busy: overloaded, not broken
     return app
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """A database outage is a known, passing condition: 503 with Retry-After, never a 500.
+    """A database outage (or one too busy to give a connection or a lock) is a known, passing condition:
+    503 with Retry-After, never a 500.
 
     Every write happens in a transaction that the error rolled back, so nothing was stored.
     """
