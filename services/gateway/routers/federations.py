@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.detector.calibrate import calibrate
@@ -100,7 +101,14 @@ def open_round_from_upload(session: Session, task: str, scope: Scope, round_: in
         update = validate_update(data, tasks()[task].schema, max_header_bytes=settings.max_header_bytes,
                                  max_upload_bytes=cap)
         existed = global_model(session, scope, round_) is not None
-        row = register_global(session, task, round_, update.arrays, scope=scope)
+        try:
+            row = register_global(session, task, round_, update.arrays, scope=scope)
+        except IntegrityError:
+            # A concurrent request opened this round first: with its row committed, this one is
+            # the same model again (200) or a different one (409), as if it had come second.
+            session.rollback()
+            existed = True
+            row = register_global(session, task, round_, update.arrays, scope=scope)
     except UploadRejected as exc:
         raise HTTPException(422, {"code": exc.code, "message": exc.message}) from exc
     except FederationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -73,6 +74,18 @@ def test_rounds_open_from_1_in_order_and_the_same_model_again_is_idempotent(gate
     assert again.status_code == 200
     assert other.status_code == 409
     assert no_run.status_code == 404
+
+
+def test_the_same_round_opened_by_concurrent_requests_is_opened_once_and_never_a_500(gateway, operator_headers):
+    # Found by fuzzing: both requests saw no round, both inserted, the second hit the unique index.
+    federation = _federation(gateway, operator_headers)
+    model = _model()
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: _open(gateway, operator_headers, federation, 1, 1, model).status_code,
+                                range(8)))
+
+    assert codes == [200] * 7 + [201]
 
 
 def test_hospitals_cannot_open_rounds_or_create_federations(gateway, operator_headers, new_hospital):
