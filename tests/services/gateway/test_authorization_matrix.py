@@ -89,6 +89,11 @@ def world(gateway: str) -> dict[str, Any]:
         owner, other = (f"h-{uuid.uuid4().hex[:8]}" for _ in range(2))
         keys = {h: add_hospital(session, h, h) for h in (owner, other)}
     headers = {h: {"X-API-Key": k} for h, k in keys.items()}
+    # Calls the table allows change things (a new run of the federation): they go to one of the test's own.
+    federation = f"matrix-{uuid.uuid4().hex[:8]}"
+    created = httpx.post(f"{gateway}/api/v1/federations", json={"id": federation, "task": "heart-mlp"},
+                         headers={"X-API-Key": OPERATOR_KEY}, timeout=30)
+    assert created.status_code == 201, created.text
     response = submit(gateway, headers[owner], perturbed_update(seed=90), round_=1)
     assert response.status_code in (200, 201), response.text
     return {
@@ -96,7 +101,7 @@ def world(gateway: str) -> dict[str, Any]:
         "headers": {"admin": {"X-API-Key": OPERATOR_KEY}, "operator": {"X-API-Key": operator_key()},
                     "owner": headers[owner], "other": headers[other], "none": {}, "bad": {"X-API-Key": "aura_nope"}},
         "params": {"submission_id": response.json()["id"], "hospital_id": owner, "index": "0",
-                   "task": "heart-mlp", "round_": "1", "federation_id": "heart-mlp", "run": "1",
+                   "task": "heart-mlp", "round_": "1", "federation_id": federation, "run": "1",
                    "run_id": "00000000-0000-4000-8000-000000000000", "key_id": "2147483000"},
     }
 
