@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from aura.processes import children
+
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 KILL_EVERY = 50  # verdicts between worker kills
@@ -78,34 +80,19 @@ class Log:
         print(f"[{at:7.1f} s] {what}", flush=True)
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
-
-
 def _kill_tree(pid: int) -> None:
-    for child in _children(pid):
+    for child in children(pid):
         _kill_tree(child)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
 
-def _decided(engine: Any) -> int:
-    import sqlalchemy as sa
-
-    from shared.models import Decision
-
+def _count(engine: Any, query: Any) -> int:
+    """A count, or -1 while PostgreSQL is restarting."""
     try:
         with engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(Decision)).scalar_one())
-    except Exception:  # PostgreSQL restarting
+            return int(conn.execute(query).scalar_one())
+    except Exception:
         return -1
 
 
@@ -135,10 +122,13 @@ def _submit_all(gateway: str, plan: list[tuple[str, str, int]], updates: list[by
 def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "bench/results/chaos.json",
         pg_server: str = "postgresql+psycopg2://root@127.0.0.1:5432/test") -> dict[str, Any]:
     """Run the timetable, wait for every verdict, and write the result document."""
+    import sqlalchemy as sa
+
     from aura.bench_pipeline import _updates
     from aura.processes import gateway_cmd, sweeper_cmd, worker_cmd
-    from aura.stack import Child, Stack, _starter
+    from aura.stack import Child, Stack, starter
     from shared.db import create_database, get_engine
+    from shared.models import Decision, Status, Submission
     from shared.settings import get_settings
 
     data_dir = Path(f"/tmp/aura-chaos-{uuid.uuid4().hex[:8]}")
@@ -157,14 +147,16 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
     logs = data_dir / "logs"
     specs = [("gateway", gateway_cmd("127.0.0.1", port)), ("worker", worker_cmd(concurrency=2, name="chaos")),
              ("sweeper", sweeper_cmd())]
-    children = []
+    supervised = []
     for name, cmd in specs:
-        start = _starter(cmd, env, logs / f"{name}.log")
-        children.append(Child(name, start, start()))
-    stack = Stack(f"http://127.0.0.1:{port}", "", children)
+        start = starter(cmd, env, logs / f"{name}.log")
+        supervised.append(Child(name, start, start()))
+    stack = Stack(f"http://127.0.0.1:{port}", "", supervised)
     stack.wait_ready(90)
     log = Log()
     engine = get_engine(database)
+    decided_query = sa.select(sa.func.count()).select_from(Decision)
+    recorded_query = sa.select(sa.func.count()).select_from(Submission).where(Submission.status == Status.RECORDED)
     accepted: dict[int, str] = {}
     stop = threading.Event()
     submitter = threading.Thread(target=_submit_all, args=(stack.url, plan, updates, rate, log, accepted, stop),
@@ -173,7 +165,7 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
     faults: list[tuple[float, str, Callable[[], None]]] = [
               (30.0, "redis restart while messages are unacknowledged", redis_restart),
               (70.0, "postgresql restart", postgres_restart),
-              (110.0, "gateway SIGKILL", lambda: _kill_tree(children[0].proc.pid)),
+              (110.0, "gateway SIGKILL", lambda: _kill_tree(supervised[0].proc.pid)),
               (150.0, "redis restart (second)", redis_restart),
               (190.0, f"broker outage begins ({outage_s:.0f} s)", redis_stop),
               (190.0 + outage_s, "broker outage ends", redis_start)]
@@ -188,10 +180,10 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
                 log.note(what)
                 act()
                 last_fault = time.monotonic()
-            decided = _decided(engine)
+            decided = _count(engine, decided_query)
             if decided >= next_kill and decided < n:
-                pool = _children(children[1].proc.pid)
-                _kill_tree(pool[kills % len(pool)] if pool else children[1].proc.pid)
+                pool = children(supervised[1].proc.pid)
+                _kill_tree(pool[kills % len(pool)] if pool else supervised[1].proc.pid)
                 kills += 1
                 last_fault = time.monotonic()
                 log.note(f"worker SIGKILL #{kills} at {decided} verdicts")
@@ -202,15 +194,15 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
                 gave_up = str(exc)
                 log.note(f"supervisor gave up: {exc}")
                 break
-            if not faults and not submitter.is_alive() and _recorded(engine) >= len(accepted) == n:
+            if not faults and not submitter.is_alive() and _count(engine, recorded_query) >= len(accepted) == n:
                 break
             time.sleep(0.5)
         settled_at = time.monotonic()
         stop.set()
         result = _summarise(engine, n, accepted, kills, gave_up, settled_at - last_fault if last_fault else 0.0)
-        alive = len(_children(children[1].proc.pid))
+        alive = len(children(supervised[1].proc.pid))
         result |= {"stack_alive": stack.alive(), "worker_pool_at_end": alive, "restarts": {
-            c.name: len(c.restarts) for c in children}}
+            c.name: len(c.restarts) for c in supervised}}
         if alive < 2:  # Celery did not replace a killed child
             result["worker_deaths_unrecovered"] += 2 - alive
     finally:
@@ -224,19 +216,6 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
     Path(out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "events"}, indent=1))
     return result
-
-
-def _recorded(engine: Any) -> int:
-    import sqlalchemy as sa
-
-    from shared.models import Status, Submission
-
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(Submission)
-                                    .where(Submission.status == Status.RECORDED)).scalar_one())
-    except Exception:
-        return -1
 
 
 def _summarise(engine: Any, n: int, accepted: dict[int, str], kills: int, gave_up: str,

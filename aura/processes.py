@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from shared.celery_app import Queue
 
@@ -32,3 +33,16 @@ def sweeper_cmd() -> list[str]:
 def spawn(cmd: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start `cmd` with the current environment plus `env`."""
     return subprocess.Popen(cmd, env={**os.environ, **(env or {})})
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (read from /proc: Linux)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # the parent id is the second field after the parenthesised command name
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):  # the process ended while we looked
+                continue
+    return out

@@ -125,12 +125,13 @@ def start_stack(*, port: int = 0, concurrency: int = 2, quiet: bool = False) -> 
     commands = [gateway_cmd(settings.gateway_host, port), worker_cmd(concurrency=concurrency), sweeper_cmd()]
     children = []
     for name, cmd in zip(("gateway", "worker", "sweeper"), commands, strict=True):
-        start = _starter(cmd, env, settings.data_dir / "logs" / f"{name}.log" if quiet else None)
+        start = starter(cmd, env, settings.data_dir / "logs" / f"{name}.log" if quiet else None)
         children.append(Child(name, start, start()))
     return Stack(f"http://{settings.gateway_host}:{port}", key, children)
 
 
-def _starter(cmd: list[str], env: dict[str, str], log: Path | None) -> Callable[[], subprocess.Popen[bytes]]:
+def starter(cmd: list[str], env: dict[str, str], log: Path | None) -> Callable[[], subprocess.Popen[bytes]]:
+    """A function that starts `cmd` (output to `log`, or to this terminal), for a supervised `Child`."""
     def start() -> subprocess.Popen[bytes]:
         if log is None:
             return spawn(cmd, env)

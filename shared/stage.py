@@ -103,21 +103,18 @@ def run_stage(fn: StageFn, submission_id: str, *, durable: bool, queue: Queue | 
     stage's append must be its session's first statement (one round trip to lock and read), so it
     catches up only when it finds no verdict, in a transaction of its own, and then runs again.
     """
-    if queue is None or queue == Queue.LEDGER:
+    if queue == Queue.LEDGER:
         try:
             with session_scope(durable=durable) as session:
                 fn(session, submission_id)
             return
         except LookupError:
-            if queue is None:
-                raise
             with session_scope() as session:
-                submission = load_submission(session, submission_id)  # LookupError: nothing to vet at all
-                if reached(submission, Status.DECIDED):
+                if reached(load_submission(session, submission_id), Status.DECIDED):
                     raise  # the verdict is there: the error is another one
-                _catch_up(session, submission_id, Queue.LEDGER)
+                _catch_up(session, submission_id, queue)
     with session_scope(durable=durable) as session:
-        if queue is not None and queue != Queue.LEDGER:
+        if queue not in (None, Queue.LEDGER):
             _catch_up(session, submission_id, queue)
         fn(session, submission_id)
 

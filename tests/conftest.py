@@ -159,35 +159,39 @@ def spare_broker(offset: int) -> str:
 
 
 @contextlib.contextmanager
-def private_stack(env: dict[str, str], logs: Path, name: str) -> Iterator[str]:
-    """A gateway and a one-process worker of their own with `env` (say, another PYTHONPATH and broker); its URL."""
-    from aura.processes import gateway_cmd, worker_cmd
+def running_gateway(env: dict[str, str], log: Path) -> Iterator[str]:
+    """A gateway process (uvicorn) with `env` on a free port, until the block ends; its URL."""
+    from aura.processes import gateway_cmd
 
     port = free_port()
-    gateway = start_process(gateway_cmd("127.0.0.1", port), env=env, log=logs / f"{name}-gateway.log")
-    worker = start_process(worker_cmd(concurrency=1, name=f"{name}-{uuid.uuid4().hex[:6]}"), env=env,
-                           log=logs / f"{name}-worker.log")
+    proc = start_process(gateway_cmd("127.0.0.1", port), env={"AURA_GATEWAY_PORT": str(port), **env}, log=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, f"the {name} gateway to start")
+        wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, f"the gateway at {url} to start")
         yield url
     finally:
-        stop_process(gateway)
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def private_stack(env: dict[str, str], logs: Path, name: str) -> Iterator[str]:
+    """A gateway and a one-process worker of their own with `env` (say, another PYTHONPATH and broker); its URL."""
+    from aura.processes import worker_cmd
+
+    worker = start_process(worker_cmd(concurrency=1, name=f"{name}-{uuid.uuid4().hex[:6]}"), env=env,
+                           log=logs / f"{name}-worker.log")
+    try:
+        with running_gateway(env, logs / f"{name}-gateway.log") as url:
+            yield url
+    finally:
         stop_process(worker)
 
 
 @pytest.fixture(scope="session")
 def gateway(database: str) -> Iterator[str]:
-    """Base URL of a real gateway process (uvicorn) on a free port."""
-    from aura.processes import gateway_cmd
-
-    port = free_port()
-    proc = start_process(gateway_cmd("127.0.0.1", port), env={"AURA_GATEWAY_PORT": str(port)},
-                         log=DATA_DIR / "gateway.log")
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the gateway to start")
-    yield url
-    stop_process(proc)
+    """Base URL of the session's gateway process (uvicorn) on a free port."""
+    with running_gateway({}, DATA_DIR / "gateway.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

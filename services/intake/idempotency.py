@@ -18,13 +18,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import session_scope
-from shared.models import IdempotencyKey, utcnow
+from shared.models import IdempotencyKey, as_utc, utcnow
 
 IN_FLIGHT_S = 3600.0  # longer than any upload takes, so a live request is never taken over
 # RFC 8941 sf-string: printable ASCII in double quotes, `\\` and `\"` escaped. A bare token is
@@ -80,7 +80,7 @@ def claim(hospital_id: str, key: str) -> Claim:
         if row.finished_at is not None:
             return Claim(new=False, fingerprint=row.fingerprint, submission_id=row.submission_id,
                          status_code=row.status_code)
-        if _utc(row.claimed_at) < _utc(utcnow()) - timedelta(seconds=IN_FLIGHT_S):  # abandoned
+        if as_utc(row.claimed_at) < utcnow() - timedelta(seconds=IN_FLIGHT_S):  # abandoned
             taken = session.execute(update(IdempotencyKey).where(
                 IdempotencyKey.hospital_id == hospital_id, IdempotencyKey.key == key,
                 IdempotencyKey.claimed_at == row.claimed_at, IdempotencyKey.finished_at.is_(None))
@@ -88,11 +88,6 @@ def claim(hospital_id: str, key: str) -> Claim:
             if getattr(taken, "rowcount", 0) == 1:
                 return Claim(new=True)
         return Claim(new=False, in_flight=True)
-
-
-def _utc(moment: datetime) -> datetime:
-    """Naive UTC (SQLite returns naive UTC, PostgreSQL an aware time in the session's zone)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def finish(hospital_id: str, key: str, print_: str, submission_id: str, status_code: int) -> None:

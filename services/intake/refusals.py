@@ -15,7 +15,8 @@ from shared.db import session_scope
 from shared.models import RefusedUpload, utcnow
 
 AGGREGATE_S = 60.0
-AUTH_CODES = ("missing_key", "bad_key", "rate_limited")  # refusals of the authentication step
+FAILED_AUTH = ("missing_key", "bad_key")  # what the failed-authentication limit counts
+AUTH_CODES = (*FAILED_AUTH, "rate_limited")  # every refusal of the authentication step
 
 
 def record_refusal(hospital_id: str | None, code: str, message: str, client: str | None = None) -> None:
@@ -39,5 +40,5 @@ def failures_since(client: str, seconds: float) -> int:
     """Failed authentications of `client` in rows touched within the last `seconds`."""
     with session_scope() as session:
         return int(session.scalar(select(func.coalesce(func.sum(RefusedUpload.count), 0)).where(
-            RefusedUpload.client == client, RefusedUpload.code.in_(AUTH_CODES[:2]),
+            RefusedUpload.client == client, RefusedUpload.code.in_(FAILED_AUTH),
             RefusedUpload.last_at >= utcnow() - timedelta(seconds=seconds))) or 0)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aura.processes import children
 from aura.stack import MAX_RESTARTS, Child, GaveUp, Stack
 from tests.conftest import ROOT, free_port, wait_for
 
@@ -52,20 +53,8 @@ def test_a_process_that_exits_is_restarted_with_growing_backoff_until_it_keeps_e
     assert said[0] == "aura: the worker exited with status 3; restarting it in 1 s"
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.add(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 def _worker_of(pid: int) -> int | None:
-    for child in _children(pid):
+    for child in children(pid):
         try:
             if b"celery" in (Path("/proc") / str(child) / "cmdline").read_bytes():
                 return child

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from shared.models import as_utc
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -16,11 +18,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     pos = (len(ordered) - 1) * q / 100
     low, high = math.floor(pos), math.ceil(pos)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """The moment as aware UTC (SQLite hands back naive datetimes that were stored as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def seconds_between(start: datetime, end: datetime) -> float:

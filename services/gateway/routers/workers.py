@@ -10,7 +10,7 @@ answer. A worker is online while its last beat is under three intervals old.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,7 +22,7 @@ from services.gateway.auth import require
 from services.gateway.deps import SessionDep
 from shared.celery_app import STAGES, Queue
 from shared.celery_app import app as celery_app
-from shared.models import Role, WorkerHeartbeat, utcnow
+from shared.models import Role, WorkerHeartbeat, as_utc, utcnow
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/workers", tags=["workers"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
@@ -77,12 +77,8 @@ def heartbeats(session: Session, now: datetime) -> tuple[list[WorkerHeartbeat], 
                                .order_by(WorkerHeartbeat.name)):
         if row.stopped_at is not None:
             continue
-        (online if _utc(row.beat_at) > now - timedelta(seconds=3 * interval) else gone).append(row)
+        (online if as_utc(row.beat_at) > now - timedelta(seconds=3 * interval) else gone).append(row)
     return online, gone
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 @router.get("", response_model=PipelineHealth)
@@ -98,7 +94,7 @@ def pipeline_health(session: SessionDep) -> PipelineHealth:
     online, gone = heartbeats(session, now)
     consumers = {w.name: list(w.queues) for w in online}
     for worker in gone:
-        alerts.append(f"worker {worker.name} silent for {(now - _utc(worker.beat_at)).total_seconds():.0f} s "
+        alerts.append(f"worker {worker.name} silent for {(now - as_utc(worker.beat_at)).total_seconds():.0f} s "
                       "(stopped without saying so, or cannot reach the database)")
     queues = []
     for queue, task in STAGES:

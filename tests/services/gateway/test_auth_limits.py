@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shared.db import session_scope
 from shared.models import RefusedUpload
-from tests.conftest import free_port, start_process, stop_process, wait_for
+from tests.conftest import running_gateway
 
 pytestmark = pytest.mark.integration
 LIMIT = 5
@@ -21,17 +21,9 @@ LIMIT = 5
 @pytest.fixture(scope="module")
 def proxied(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A gateway behind a trusted proxy at 127.0.0.1, allowing LIMIT failures a minute per client."""
-    from aura.processes import gateway_cmd
-
-    port = free_port()
     env = {"AURA_TRUSTED_PROXIES": "127.0.0.1/32", "AURA_AUTH_FAIL_LIMIT": str(LIMIT), "AURA_AUTH_FAIL_WINDOW_S": "60"}
-    proc = start_process(gateway_cmd("127.0.0.1", port), env=env, log=tmp_path_factory.mktemp("auth") / "gw.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the gateway to start")
+    with running_gateway(env, tmp_path_factory.mktemp("auth") / "gateway.log") as url:
         yield url
-    finally:
-        stop_process(proc)
 
 
 def _address() -> str:

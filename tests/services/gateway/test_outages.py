@@ -12,35 +12,25 @@ import pytest
 from services.intake.sweeper import sweep
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow
-from tests.conftest import free_port, start_process, stop_process, wait_for
+from tests.conftest import free_port, running_gateway, wait_for
 from tests.support import perturbed_update, submit
 
 pytestmark = pytest.mark.integration
 
 
-def _gateway(env: dict[str, str], logs: Path) -> Iterator[str]:
-    from aura.processes import gateway_cmd
-
-    port = free_port()
-    proc = start_process(gateway_cmd("127.0.0.1", port), env=env, log=logs / f"gateway-{port}.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/api/v1/health").status_code == 200, 60, "the gateway to start")
-        yield url
-    finally:
-        stop_process(proc)
-
-
 @pytest.fixture
 def without_broker(database: str, tmp_path: Path) -> Iterator[str]:
     """A gateway whose broker is not there (a closed port); its database is the session's."""
-    yield from _gateway({"AURA_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}, tmp_path)
+    with running_gateway({"AURA_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}, tmp_path / "gateway.log") as url:
+        yield url
 
 
 @pytest.fixture
 def without_database(database: str, tmp_path: Path) -> Iterator[str]:
     """A gateway whose database is not there (a closed port)."""
-    yield from _gateway({"AURA_DATABASE_URL": f"postgresql+psycopg2://aura@127.0.0.1:{free_port()}/aura"}, tmp_path)
+    dead = f"postgresql+psycopg2://aura@127.0.0.1:{free_port()}/aura"
+    with running_gateway({"AURA_DATABASE_URL": dead}, tmp_path / "gateway.log") as url:
+        yield url
 
 
 def test_with_the_broker_down_an_upload_is_stored_answered_202_and_vetted_once_it_is_back(
