@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,15 +60,15 @@ def _give_up(submission: Submission, session: Session) -> None:
         submission.status = Status.DECIDED
 
 
-def sweep(now: datetime | None = None, on: Celery | None = None) -> SweepReport:
-    """Re-queue stuck submissions, or give them an `error` verdict once attempts run out."""
+def sweep(now: datetime | None = None, on: Celery | None = None, only: Collection[str] | None = None) -> SweepReport:
+    """Re-queue stuck submissions (of `only`, if given), or give them an `error` verdict once attempts run out."""
     settings = get_settings()
     now = now or utcnow()
     cutoff = now - timedelta(seconds=settings.stuck_after_s)
     report = SweepReport()
     to_send: list[tuple[str, Queue]] = []
     while True:  # in batches, so a backlog of any size is swept in one call
-        batch = _sweep_batch(settings.max_attempts, settings.max_resends, cutoff, now, report)
+        batch = _sweep_batch(settings.max_attempts, settings.max_resends, cutoff, now, report, only)
         to_send += batch
         if len(batch) < SWEEP_BATCH:
             break
@@ -90,14 +91,15 @@ def _uncount(submission_ids: list[str]) -> None:
                         .values(resends=Submission.resends - 1))
 
 
-def _sweep_batch(max_attempts: int, max_resends: int, cutoff: datetime, now: datetime, report: SweepReport) \
-        -> list[tuple[str, Queue]]:
+def _sweep_batch(max_attempts: int, max_resends: int, cutoff: datetime, now: datetime, report: SweepReport,
+                 only: Collection[str] | None) -> list[tuple[str, Queue]]:
     to_send: list[tuple[str, Queue]] = []
+    query = select(Submission).where(Submission.status != Status.RECORDED, Submission.updated_at < cutoff)
+    if only is not None:
+        query = query.where(Submission.id.in_(only))
     with session_scope() as session:
         stuck = session.scalars(
-            select(Submission).where(Submission.status != Status.RECORDED, Submission.updated_at < cutoff)
-            .order_by(Submission.updated_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)
-        )
+            query.order_by(Submission.updated_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True))
         for submission in stuck:
             hopeless = submission.attempts >= max_attempts or submission.resends >= max_resends
             if submission.status != Status.DECIDED and hopeless:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from aura.processes import worker_cmd
 from services.intake.service import Upload, record
+from services.intake.sweeper import sweep
 from services.ledger.service import verify
 from shared.celery_app import make_app, vetting_chain
 from shared.db import session_scope
@@ -24,6 +26,7 @@ from tests.support import perturbed_update
 
 MID_CHAIN = (Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED)
 VISIBILITY_S = 5  # Redis hands an unacked message out again after this long (production: 3600 s)
+SWEEP_EVERY_S = 5
 
 
 @pytest.fixture
@@ -105,10 +108,25 @@ def test_worker_killed_mid_chain_still_gives_one_verdict_and_entry_each(private_
     assert set(_statuses(ids)) != {Status.RECORDED}, "the kill came too late to interrupt anything"
 
     # The messages the dead worker held were never acked (acks_late): Redis hands them out again
-    # once their visibility timeout passes, and the idempotent stages finish each chain once.
+    # once their visibility timeout passes, and the idempotent stages finish each chain once. A
+    # message that BRPOP had already popped but kombu had not yet recorded as unacked died with the
+    # worker: the sweeper finds its submission stuck and sends it again, as `aura up`'s does.
     replacement = _start_worker(url)
     try:
-        wait_for(lambda: set(_statuses(ids)) == {Status.RECORDED}, 120, "every submission to be recorded")
+        wait_for(_recorded_with_sweeper(ids, app), 180, "every submission to be recorded")
     finally:
         stop_process(replacement)
     _assert_exactly_once(ids)
+
+
+def _recorded_with_sweeper(ids: list[str], app: Celery) -> Callable[[], bool]:
+    """A predicate that also sweeps the test's submissions every few seconds, like the sweeper process."""
+    last = [time.monotonic()]
+
+    def recorded() -> bool:
+        if time.monotonic() - last[0] >= SWEEP_EVERY_S:
+            last[0] = time.monotonic()
+            sweep(on=app, only=ids)  # the session's stuck_after_s (30 s): only what truly stalled
+        return set(_statuses(ids)) == {Status.RECORDED}
+
+    return recorded
