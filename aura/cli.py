@@ -30,6 +30,54 @@ app.add_typer(federations_app, name="federations")
 app.command("calibrate")(calibrate_command)
 
 
+@hospitals_app.command("keygen")
+def hospitals_keygen(out: Annotated[Path, typer.Option(help="where to write the private key (PEM, mode 0600)")]) \
+        -> None:
+    """Make a hospital's Ed25519 signing key; print the public half for `aura hospitals register-key`."""
+    from shared.signing import key_id, new_private_key, private_pem, public_text
+
+    if out.exists():
+        raise typer.BadParameter(f"{out} exists: a signing key is never overwritten")
+    key = new_private_key()
+    out.touch(mode=0o600)
+    out.write_bytes(private_pem(key))
+    typer.echo(f"key {key_id(key.public_key())}, public key (register it): {public_text(key.public_key())}")
+
+
+@hospitals_app.command("register-key")
+def hospitals_register_key(
+    hospital_id: str,
+    public_key: Annotated[str, typer.Argument(help="base64 raw key, or a file holding it or a PEM public key")],
+) -> None:
+    """Register a hospital's Ed25519 public key: its updates signed with the private half verify."""
+    from services.intake.signatures import SigningKeyError, register_key
+    from shared.db import session_scope
+    from shared.signing import SignatureFormatError
+
+    path = Path(public_key)
+    text = path.read_text() if len(public_key) < 4096 and path.is_file() else public_key
+    with session_scope() as session:
+        try:
+            row = register_key(session, hospital_id, text)
+        except (SignatureFormatError, SigningKeyError) as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"registered key {row.key_id} for hospital {hospital_id}")
+
+
+@hospitals_app.command("revoke-key")
+def hospitals_revoke_key(hospital_id: str, key: Annotated[str, typer.Argument(help="the key id")]) -> None:
+    """Revoke a hospital's signing key: updates signed with it are refused from now on."""
+    from services.intake.signatures import SigningKeyError, revoke_key
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        try:
+            row = revoke_key(session, hospital_id, key)
+        except SigningKeyError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"key {row.key_id} revoked at {row.revoked_at}")
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database to the newest schema and open round 1 of every task."""
@@ -213,19 +261,27 @@ def submit(
     url: Annotated[str, typer.Option(help="gateway URL (default: from AURA settings)")] = "",
     num_examples: Annotated[int | None, typer.Option(help="examples trained on")] = None,
     wait: Annotated[float, typer.Option(help="seconds to wait for the verdict (0: do not wait)")] = 0.0,
+    signing_key: Annotated[Path | None, typer.Option(envvar="AURA_SIGNING_KEY", dir_okay=False, help=(
+        "the hospital's Ed25519 private key (PEM): the update is signed with it"))] = None,
 ) -> None:
     """Submit a model update to AURA; print the submission (and its verdict with --wait)."""
     from fl.sdk import AuraClient, AuraError, VerdictTimeout
+    from shared.signing import SignatureFormatError, load_private_key
 
     if not key:
         raise typer.BadParameter("no API key: pass --key or set AURA_API_KEY")
+    try:
+        signer = load_private_key(signing_key) if signing_key is not None else None
+    except (OSError, SignatureFormatError) as exc:
+        raise typer.BadParameter(f"--signing-key: {exc}") from exc
     settings = get_settings()
-    client = AuraClient(url or f"http://{settings.gateway_host}:{settings.gateway_port}", key)
+    client = AuraClient(url or f"http://{settings.gateway_host}:{settings.gateway_port}", key, signing_key=signer)
     try:
         body = client.submit(file.read_bytes(), task=task, federation=federation, run=run, round=round_,
                              num_examples=num_examples)
+        signed = f", signed by key {body['signature']['key']}" if body.get("signature") else ""
         typer.echo(f"submission {body['id']}: {body['status']} (task {body['task']}, federation {body['federation']} "
-                   f"run {body['run']}, round {round_})")
+                   f"run {body['run']}, round {round_}{signed})")
         if wait > 0:
             from fl.vetting import top_reason
 

@@ -29,6 +29,8 @@ def add(
     name: Annotated[str, typer.Option(help="display name")] = "",
     recipe: Annotated[str, typer.Option(help='training recipe as JSON, e.g. {"lr": 0.05, "local_epochs": 2}')] = "{}",
     calibration_rounds: Annotated[int, typer.Option(help="run 1's first rounds you vouch are honest")] = 0,
+    require_signatures: Annotated[bool, typer.Option(help="refuse updates not signed by their hospital's key")]
+    = False,
 ) -> None:
     """Create a federation (its run 1 starts with no round open)."""
     from shared.db import session_scope
@@ -40,10 +42,32 @@ def add(
             raise typer.BadParameter(f"federation {federation_id!r} exists")
         try:
             ensure_federation(session, federation_id, task, name=name or federation_id, recipe=json.loads(recipe),
-                              calibration_rounds=calibration_rounds)
+                              calibration_rounds=calibration_rounds, require_signatures=require_signatures)
         except (FederationError, KeyError, json.JSONDecodeError) as exc:
             raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"federation {federation_id} ({task}): run 1")
+
+
+@federations_app.command("set")
+def change(
+    federation_id: str,
+    require_signatures: Annotated[bool | None, typer.Option(
+        "--require-signatures/--no-require-signatures", help="refuse updates not signed by their hospital's key")]
+    = None,
+) -> None:
+    """Change a federation's settings (from the next upload on)."""
+    from shared.db import session_scope
+    from shared.federations import FederationError, get_federation
+
+    with session_scope() as session:
+        try:
+            federation = get_federation(session, federation_id)
+        except FederationError as exc:
+            raise typer.BadParameter(exc.message) from exc
+        if require_signatures is not None:
+            federation.require_signatures = require_signatures
+        rule = "required" if federation.require_signatures else "optional"
+        typer.echo(f"federation {federation_id}: signatures {rule}")
 
 
 @federations_app.command("run")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.signing import HEADER, Signed, new_nonce, sign
 
 # A submission is finished when its verdict is in the ledger, or when it ended in `error`
 # (which the sweeper may give before the ledger stage ever ran).
@@ -51,16 +55,24 @@ def _error_of(response: httpx.Response) -> AuraError:
 
 
 class AuraClient:
-    """Talks to one AURA gateway with one API key; `for_key` gives a client sharing the connection."""
+    """Talks to one AURA gateway with one API key; `for_key` gives a client sharing the connection.
 
-    def __init__(self, url: str, key: str, *, timeout: float = 30.0, http: httpx.Client | None = None) -> None:
+    With a `signing_key` (the hospital's Ed25519 private key) every submission is signed; the
+    hospital id the signature names is asked of the gateway once, unless given.
+    """
+
+    def __init__(self, url: str, key: str, *, timeout: float = 30.0, http: httpx.Client | None = None,
+                 signing_key: Ed25519PrivateKey | None = None, hospital: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.key = key
+        self.signing_key = signing_key
+        self._hospital = hospital
         self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
 
-    def for_key(self, key: str) -> AuraClient:
-        """The same gateway and connection pool, another key (e.g. a hospital's)."""
-        return AuraClient(self.url, key, http=self._http)
+    def for_key(self, key: str, *, signing_key: Ed25519PrivateKey | None = None,
+                hospital: str | None = None) -> AuraClient:
+        """The same gateway and connection pool, another key (e.g. a hospital's, with its signing key)."""
+        return AuraClient(self.url, key, http=self._http, signing_key=signing_key, hospital=hospital)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -92,8 +104,32 @@ class AuraClient:
         # Retrying with the same key is safe: AURA returns the first response (an RFC 8941 string).
         headers = {"Idempotency-Key": '"' + idempotency_key.replace("\\", "\\\\").replace('"', '\\"') + '"'} \
             if idempotency_key is not None else {}
+        if self.signing_key is not None:  # signed afresh on every call: a nonce is good for one request
+            signed = Signed(hospital=self.hospital(), federation=federation, task=task, run=run, round=round,
+                            sha256=hashlib.sha256(data).hexdigest(), signed_at=int(time.time()), nonce=new_nonce())
+            headers[HEADER] = sign(self.signing_key, signed)
         files = {"file": (filename, data, "application/octet-stream")}
         result: dict[str, Any] = self._request("POST", "/api/v1/submissions", data=form, files=files, headers=headers)
+        return result
+
+    def hospital(self) -> str:
+        """The hospital this client's key belongs to."""
+        if self._hospital is None:
+            hospital = self._request("GET", "/api/v1/me").get("hospital_id")
+            if not hospital:
+                raise AuraError(403, "not_a_hospital", "this key belongs to no hospital, so it cannot sign updates")
+            self._hospital = str(hospital)
+        return self._hospital
+
+    def register_signing_key(self, hospital_id: str, public_key: str) -> dict[str, Any]:
+        """Register a hospital's Ed25519 public key (admin key; base64 raw or PEM)."""
+        result: dict[str, Any] = self._request("POST", f"/api/v1/hospitals/{hospital_id}/signing-keys",
+                                               json={"public_key": public_key})
+        return result
+
+    def change_federation(self, federation_id: str, **settings: Any) -> dict[str, Any]:
+        """Change a federation's settings, e.g. require_signatures=True (operator key)."""
+        result: dict[str, Any] = self._request("PATCH", f"/api/v1/federations/{federation_id}", json=settings)
         return result
 
     def submission(self, submission_id: str) -> dict[str, Any]:
@@ -141,10 +177,10 @@ class AuraClient:
         return result
 
     def create_federation(self, federation_id: str, task: str, *, name: str = "", recipe: dict[str, Any] | None = None,
-                          calibration_rounds: int = 0) -> dict[str, Any]:
+                          calibration_rounds: int = 0, require_signatures: bool = False) -> dict[str, Any]:
         """Create a federation (operator key); its run 1 starts with no round open."""
         body = {"id": federation_id, "task": task, "name": name, "recipe": recipe or {},
-                "calibration_rounds": calibration_rounds}
+                "calibration_rounds": calibration_rounds, "require_signatures": require_signatures}
         result: dict[str, Any] = self._request("POST", "/api/v1/federations", json=body)
         return result
 

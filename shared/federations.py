@@ -42,10 +42,11 @@ class Scope:
 
 
 def ensure_federation(session: Session, federation_id: str, task: str, *, name: str | None = None,
-                      recipe: dict[str, Any] | None = None, calibration_rounds: int = 0) -> Federation:
+                      recipe: dict[str, Any] | None = None, calibration_rounds: int = 0,
+                      require_signatures: bool = False) -> Federation:
     """The federation with this id, created (with its run 1) if missing; FederationError if it trains another task.
 
-    `name`, `recipe` and run 1's `calibration_rounds` apply when it is created.
+    `name`, `recipe`, `require_signatures` and run 1's `calibration_rounds` apply when it is created.
     """
     get_task(task)  # KeyError naming the installed tasks
     existing = session.get(Federation, federation_id)
@@ -56,7 +57,8 @@ def ensure_federation(session: Session, federation_id: str, task: str, *, name: 
     if not FEDERATION_ID.match(federation_id):
         raise FederationError("bad_federation_id", f"federation id {federation_id!r} must be 1-64 characters of "
                                                    "a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
-    federation = Federation(id=federation_id, task=task, name=name or federation_id, recipe=recipe or {})
+    federation = Federation(id=federation_id, task=task, name=name or federation_id, recipe=recipe or {},
+                            require_signatures=require_signatures)
     session.add(federation)
     session.add(FederationRun(federation_id=federation_id, run=1, calibration_rounds=calibration_rounds))
     session.flush()

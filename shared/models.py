@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -90,6 +92,27 @@ class Hospital(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SigningKey(Base):
+    """A hospital's Ed25519 public key: its submissions signed with the private half are known to be its own."""
+
+    __tablename__ = "hospital_signing_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hospital_id: Mapped[str] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)  # shared.signing.key_id of the public key
+    public_key: Mapped[str] = mapped_column(String(64))  # the raw 32 bytes in base64
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignatureNonce(Base):
+    """A nonce a hospital has signed with: used once. Rows older than the allowed clock skew can go."""
+
+    __tablename__ = "signature_nonces"
+    hospital_id: Mapped[str] = mapped_column(ForeignKey("hospitals.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ApiKey(Base):
     """An API key, stored only as its SHA-256 (keys are 256-bit random, so no slow hash needed)."""
 
@@ -112,6 +135,8 @@ class Federation(Base):
     task: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     recipe: Mapped[dict[str, Any]]  # the training recipe its hospitals follow, as the operator declared it
+    # Every update must carry its hospital's Ed25519 signature (0017); a signature sent anyway is always checked.
+    require_signatures: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -189,6 +214,7 @@ class Submission(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     num_examples: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The verified signature record (shared.signing.SignatureRecord, canonical JSON), or NULL: unsigned (0017).
     signature: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
     verdict: Mapped[str | None] = mapped_column(String(16))

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Failed authentication: a client address with auth_fail_limit failures within auth_fail_window_s
     # gets 429 until the window has passed. Behind a reverse proxy, name it in trusted_proxies
     # (comma-separated addresses or networks) so the address comes from its X-Forwarded-For.
+    # Signed submissions: a signature's timestamp may be this far from the gateway's clock, either
+    # way. Its nonce is remembered this long too; an older signature is refused as stale anyway.
+    signature_max_skew_s: int = Field(300, ge=1)
     auth_fail_limit: int = Field(20, ge=1)
     auth_fail_window_s: float = Field(60.0, gt=0)
     trusted_proxies: str = ""

@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.gateway.limits import INT32_MAX, Identifier, InputModel, Name, Positive, Text
+from shared.signing import stored
+
+
+class SignatureRecord(BaseModel):
+    """A submission's signature as checked at intake (and as its ledger entry records it)."""
+
+    verified: bool = Field(description="true: checked against the hospital's registered key; false: a claim from "
+                                       "before signatures were checked, never verified")
+    alg: str | None = None
+    key: str | None = Field(None, description="the signing key's id")
+    signed: dict[str, Any] | None = Field(None, description="the fields the signature covers")
+    sig: str | None = Field(None, description="the signature, base64url")
+    claimed: str | None = None
 
 
 class SubmissionSummary(BaseModel):
@@ -30,6 +43,13 @@ class SubmissionSummary(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     recorded_at: datetime | None
+    signature: SignatureRecord | None = Field(
+        None, description="the hospital's Ed25519 signature, verified at intake; null: the update came unsigned")
+
+    @field_validator("signature", mode="before")
+    @classmethod
+    def _stored(cls, value: Any) -> Any:
+        return stored(value) if isinstance(value, str) else value
 
 
 class Reason(BaseModel):
@@ -142,6 +162,15 @@ class FederationIn(InputModel):
                                    description="e.g. lr, local_epochs, batch_size, optimizer")
     calibration_rounds: int = Field(0, ge=0, le=INT32_MAX,
                                     description="run 1's first rounds whose updates you vouch are honest")
+    require_signatures: bool = Field(False, description="refuse any update not signed with its hospital's "
+                                                        "registered Ed25519 key")
+
+
+class FederationPatch(InputModel):
+    """Settings of a federation to change (what is left out stays)."""
+
+    name: Name | None = None
+    require_signatures: bool | None = None
 
 
 class RunIn(InputModel):
@@ -168,6 +197,7 @@ class FederationOut(BaseModel):
     recipe: dict[str, Any]
     runs: list[FederationRunOut]
     calibration: str | None = Field(description="its newest calibration ('federation vN'); None: AURA's defaults")
+    require_signatures: bool = Field(False, description="every update must carry its hospital's Ed25519 signature")
 
 
 class CalibrationIn(InputModel):
@@ -212,6 +242,24 @@ class HospitalOut(BaseModel):
     submissions: int
     accepted: int
     rejected: int
+
+
+class SigningKeyIn(InputModel):
+    """A hospital's Ed25519 public key to register."""
+
+    public_key: str = Field(max_length=400, description="the raw 32-byte key in base64 (what `aura keys signing new` "
+                                                        "prints) or a PEM public key (`openssl pkey -pubout`)")
+
+
+class SigningKeyOut(BaseModel):
+    """A registered signing key."""
+
+    model_config = ConfigDict(from_attributes=True)
+    key_id: str = Field(description="what a signature's key= names: 16 hex digits of SHA-256 of the raw key")
+    hospital_id: str
+    public_key: str = Field(description="the raw key in base64")
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class HospitalCreated(HospitalOut):

@@ -14,16 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.intake import signatures
 from services.intake.refusals import record_refusal
 from services.intake.validation import UploadRejected, ValidatedUpdate, validate_update
 from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
 from shared.db import read_scope, session_scope
 from shared.federations import FederationError, Scope, resolve, rounds_of
-from shared.models import Federation, Submission
+from shared.models import Federation, Submission, utcnow
 from shared.modeltask.registry import tasks
 from shared.modeltask.task import Task
 from shared.settings import Settings, get_settings
+from shared.signing import SignatureHeader, Signed
 from shared.weights import global_model
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class Upload:
     chunks: Iterable[bytes]
     idempotency_key: str | None = None
     num_examples: int | None = None
-    signature: str | None = None
+    signature: SignatureHeader | None = None  # the parsed Aura-Signature header, checked at intake
     federation: str | None = None  # None: the task's default federation
     run: int | None = None  # None: the federation's newest run
 
@@ -141,7 +143,8 @@ def record(upload: Upload) -> tuple[Submission, bool]:
             except FederationError as exc:
                 raise UploadRejected(exc.code, exc.message) from exc
             _check_round(session, scope, upload.round)
-            return _insert(session, upload, task_name, scope, update, data), True
+            signature = _check_signature(session, upload, scope, update.file_sha256, settings)
+            return _insert(session, upload, task_name, scope, update, data, signature), True
     except UploadRejected as exc:
         record_refusal(upload.hospital_id, exc.code, exc.message)
         raise
@@ -151,12 +154,22 @@ def record(upload: Upload) -> tuple[Submission, bool]:
         return _already_submitted(upload, scope, update.tensor_sha256, exc)
 
 
+def _check_signature(session: Session, upload: Upload, scope: Scope, sha256: str, settings: Settings) -> str | None:
+    header = upload.signature
+    signed = None if header is None else Signed(
+        hospital=upload.hospital_id, federation=upload.federation, task=upload.task, run=upload.run,
+        round=upload.round, sha256=sha256, signed_at=header.signed_at, nonce=header.nonce)
+    federation = session.get(Federation, scope.federation)
+    return signatures.check(session, header, signed, required=bool(federation and federation.require_signatures),
+                            federation=scope.federation, max_skew_s=settings.signature_max_skew_s, now=utcnow())
+
+
 def _insert(session: Session, upload: Upload, task: str, scope: Scope, update: ValidatedUpdate,
-            data: bytes) -> Submission:
+            data: bytes, signature: str | None) -> Submission:
     submission = Submission(
         hospital_id=upload.hospital_id, task=task, federation=scope.federation, run=scope.run, round=upload.round,
         file_sha256=update.file_sha256, tensor_sha256=update.tensor_sha256, size_bytes=len(data),
-        idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=upload.signature,
+        idempotency_key=upload.idempotency_key, num_examples=upload.num_examples, signature=signature,
     )
     session.add(submission)
     session.flush()  # the unique (hospital, federation, run, round) check, before the blob is written

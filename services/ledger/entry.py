@@ -1,11 +1,13 @@
-"""Canonical ledger entry bytes (format version 2): what the Merkle leaf and hash chain cover.
+"""Canonical ledger entry bytes (format version 3): what the Merkle leaf and hash chain cover.
 
 The bytes are `shared.evidence.canonical_json`: UTF-8 JSON with sorted keys, no insignificant
 white space and ASCII-only escapes, floats rounded to 6 decimals. Version 2 adds the federation,
 the run and the calibration that judged the verdict to version 1's fields, and `kind`: "verdict",
 or "calibration" for the entry a federation's new calibration writes (recalibrations are audited
-events of the same log). Entries are stored as written and verified as stored, so version 1
-entries of an older log stay valid as they are.
+events of the same log). Version 3 makes a verdict's `signature` the record of the hospital's
+verified Ed25519 signature (`shared.signing.record`: key id, the signed fields, the signature),
+or null for an unsigned update; version 2 held whatever string the client sent, unchecked.
+Entries are stored as written and verified as stored, so older entries stay valid as they are.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.evidence import canonical_json
+from shared.signing import stored
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 ZERO_HASH = bytes(32)
 
 
@@ -86,7 +89,7 @@ def entry_bytes(submission: SubmissionFields, decision: DecisionFields, evidence
         "calibration": decision.calibration,
         "reasons": [{"signal": r["signal"], "severity": r["severity"], "text": r["text"]} for r in decision.reasons],
         "evidence_sha256": evidence_sha256,
-        "signature": submission.signature,
+        "signature": stored(submission.signature),
         "submitted_at": _iso(submission.created_at),
         "decided_at": _iso(decision.created_at),
     })

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def _submit(gateway: str, key: str, path, *extra: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "aura.cli", "submit", str(path), "--task", "heart-mlp", "--url", gateway, *extra]
+    scope = [] if "--federation" in extra else ["--task", "heart-mlp"]
+    cmd = [sys.executable, "-m", "aura.cli", "submit", str(path), *scope, "--url", gateway, *extra]
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, "AURA_API_KEY": key}, capture_output=True, text=True,
                           timeout=120)
 
@@ -66,3 +67,38 @@ def test_submit_into_a_federation_names_its_run(gateway, worker, new_hospital, o
 
     assert done.returncode == 0, done.stderr
     assert f"(task heart-mlp, federation {federation} run 1, round 1)" in done.stdout
+
+
+def test_a_hospital_makes_a_key_the_operator_registers_it_and_submit_signs_with_it(
+        gateway, new_hospital, operator_headers, tmp_path):
+    import uuid
+
+    from fl.sdk import AuraClient
+    from shared.modeltask.registry import get_task
+    from shared.tensors import dump_arrays
+
+    hospital, federation, pem = new_hospital(), f"signed-cli-{uuid.uuid4().hex[:8]}", tmp_path / "hospital.pem"
+    made = _aura("hospitals", "keygen", "--out", str(pem))
+    assert made.returncode == 0, made.stderr
+    assert pem.stat().st_mode & 0o777 == 0o600
+    public = made.stdout.rsplit(" ", 1)[-1].strip()
+    registered = _aura("hospitals", "register-key", hospital.id, public)
+    assert registered.returncode == 0, registered.stderr
+    assert _aura("federations", "add", federation, "--task", "heart-mlp", "--require-signatures").returncode == 0
+    with AuraClient(gateway, operator_headers["X-API-Key"]) as operator:
+        operator.open_federation_round(federation, 1, 1, dump_arrays(get_task("heart-mlp").initial_weights()))
+    update = tmp_path / "update.safetensors"
+    update.write_bytes(trained_update(centre="Hungary"))
+
+    unsigned = _submit(gateway, hospital.key, update, "--federation", federation, "--round", "1")
+    signed = _submit(gateway, hospital.key, update, "--federation", federation, "--round", "1",
+                     "--signing-key", str(pem))
+
+    assert unsigned.returncode == 1 and "403 signature_required" in unsigned.stderr
+    assert signed.returncode == 0, signed.stderr
+    assert f"signed by key {made.stdout.split()[1].rstrip(',')}" in signed.stdout
+
+
+def _aura(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "aura.cli", *args], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=120)

@@ -18,6 +18,7 @@ const detail = {
     ],
   },
   ledger_index: null,
+  signature: { verified: true, alg: "ed25519", key: "0123456789abcdef", signed: {}, sig: "AAAA", claimed: null },
 };
 
 describe("the evidence page", () => {
@@ -39,5 +40,6 @@ describe("the evidence page", () => {
     expect(await screen.findByText(/accepted updates score 0.1 at the median/)).toBeInTheDocument();
     expect(screen.getByText("heart-consortium · run 2")).toBeInTheDocument();
     expect(screen.getByText("heart-consortium v3")).toBeInTheDocument(); // the calibration the verdict used
+    expect(screen.getByText("✔ Ed25519, key 0123456789abcdef, verified at intake")).toBeInTheDocument();
   });
 });

@@ -1,6 +1,7 @@
 // One submission's evidence: verdict and reasons, golden-set metrics, fingerprint, geometry,
 // score against honest updates, and its ledger receipt. Polls until recorded.
 import { Link, useParams } from "react-router";
+import type { Schemas } from "../api/client";
 import { useSubmission } from "../api/queries";
 import { PipelineProgress, VerdictBadge } from "../components/Badges";
 import { FingerprintChart } from "../components/FingerprintChart";
@@ -70,6 +71,8 @@ export function SubmissionView() {
               </dd>
               <dt>Calibration</dt>
               <dd>{s.decision?.calibration ?? "—"}</dd>
+              <dt>Signature</dt>
+              <dd>{signatureText(s.signature)}</dd>
             </dl>
             {s.last_error && <p className="state error">Last error: {s.last_error}</p>}
 
@@ -152,4 +155,11 @@ export function SubmissionView() {
       </QueryView>
     </section>
   );
+}
+
+// What the intake checked of the hospital's Ed25519 signature (the ledger entry keeps the same record).
+function signatureText(signature: Schemas["SubmissionDetail"]["signature"]): string {
+  if (signature == null) return "unsigned";
+  if (!signature.verified) return `unverified claim from before signatures were checked: ${signature.claimed ?? ""}`;
+  return `✔ Ed25519, key ${signature.key}, verified at intake`;
 }

@@ -18,6 +18,7 @@ from services.gateway.schemas import (
     CalibrationOut,
     FederationIn,
     FederationOut,
+    FederationPatch,
     FederationRunOut,
     GlobalModelOut,
     RunIn,
@@ -45,7 +46,7 @@ def _out(session: Session, federation: Federation) -> FederationOut:
     newest = session.scalar(select(Calibration).where(Calibration.federation_id == federation.id)
                             .order_by(Calibration.version.desc()).limit(1))
     return FederationOut(id=federation.id, task=federation.task, name=federation.name, recipe=federation.recipe,
-                         calibration=newest.name if newest else None,
+                         calibration=newest.name if newest else None, require_signatures=federation.require_signatures,
                          runs=[FederationRunOut(run=r.run, rounds=rounds_of(session, Scope(federation.id, r.run)),
                                                 calibration_rounds=r.calibration_rounds) for r in runs])
 
@@ -66,7 +67,24 @@ def create_federation(body: FederationIn, session: SessionDep) -> FederationOut:
     if session.get(Federation, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, {"code": "exists", "message": f"federation {body.id!r} exists"})
     federation = ensure_federation(session, body.id, body.task, name=body.name or body.id, recipe=body.recipe,
-                                   calibration_rounds=body.calibration_rounds)
+                                   calibration_rounds=body.calibration_rounds,
+                                   require_signatures=body.require_signatures)
+    return _out(session, federation)
+
+
+@router.patch("/{federation_id}", response_model=FederationOut, responses={404: {}},
+              dependencies=[require(Role.OPERATOR, Role.ADMIN)])
+def change_federation(federation_id: IdPath, body: FederationPatch, session: SessionDep) -> FederationOut:
+    """Change a federation's name or whether it requires signed updates (from the next upload on)."""
+    try:
+        federation = get_federation(session, federation_id)
+    except FederationError as exc:
+        raise _fail(exc) from exc
+    if body.name is not None:
+        federation.name = body.name
+    if body.require_signatures is not None:
+        federation.require_signatures = body.require_signatures
+    session.flush()
     return _out(session, federation)
 
 

@@ -1,16 +1,22 @@
-"""Hospitals: their records for operators, registration for admins."""
+"""Hospitals: their records for operators, registration (and their signing keys) for admins."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy import case, func, select
 
 from services.gateway.auth import PrincipalDep, UnknownCentre, add_hospital, require
 from services.gateway.deps import SessionDep
 from services.gateway.limits import IdPath
-from services.gateway.schemas import HospitalCreated, HospitalIn, HospitalOut
+from services.gateway.schemas import HospitalCreated, HospitalIn, HospitalOut, SigningKeyIn, SigningKeyOut
 from services.gateway.visibility import may_read
-from shared.models import Hospital, Role, Submission, Verdict
+from services.intake.signatures import SigningKeyError, register_key, revoke_key
+from shared.models import Hospital, Role, SigningKey, Submission, Verdict
+from shared.signing import SignatureFormatError
+
+KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="a signing key's id")]
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
 
@@ -61,3 +67,35 @@ def create_hospital(body: HospitalIn, session: SessionDep) -> HospitalCreated:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.flush()
     return HospitalCreated(**_records(session, body.id)[0].model_dump(), api_key=key)
+
+
+@router.get("/{hospital_id}/signing-keys", response_model=list[SigningKeyOut], responses={404: {}})
+def list_signing_keys(hospital_id: IdPath, who: PrincipalDep, session: SessionDep) -> list[SigningKey]:
+    """A hospital's registered Ed25519 signing keys, newest first (revoked ones included)."""
+    if not may_read(who, hospital_id) or session.get(Hospital, hospital_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no hospital {hospital_id} visible to this key")
+    return list(session.scalars(select(SigningKey).where(SigningKey.hospital_id == hospital_id)
+                                .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())))
+
+
+@router.post("/{hospital_id}/signing-keys", response_model=SigningKeyOut, status_code=status.HTTP_201_CREATED,
+             responses={404: {}, 409: {}, 422: {}}, dependencies=[require(Role.ADMIN)])
+def add_signing_key(hospital_id: IdPath, body: SigningKeyIn, session: SessionDep) -> SigningKey:
+    """Register a hospital's Ed25519 public key; its updates signed with the private half are then verified."""
+    try:
+        return register_key(session, hospital_id, body.public_key)
+    except SignatureFormatError as exc:
+        raise HTTPException(422, {"code": "bad_public_key", "message": f"public_key: {exc}"}) from exc
+    except SigningKeyError as exc:
+        code = status.HTTP_404_NOT_FOUND if exc.code == "unknown_hospital" else status.HTTP_409_CONFLICT
+        raise HTTPException(code, {"code": exc.code, "message": str(exc)}) from exc
+
+
+@router.delete("/{hospital_id}/signing-keys/{signing_key}", response_model=SigningKeyOut, responses={404: {}},
+               dependencies=[require(Role.ADMIN)])
+def revoke_signing_key(hospital_id: IdPath, signing_key: KeyIdPath, session: SessionDep) -> SigningKey:
+    """Revoke a signing key (by its id): updates signed with it are refused from the next upload on."""
+    try:
+        return revoke_key(session, hospital_id, signing_key)
+    except SigningKeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, {"code": exc.code, "message": str(exc)}) from exc

@@ -28,11 +28,15 @@ from services.intake.idempotency import BadIdempotencyKey, Claim, claim, fingerp
 from services.intake.service import SubmissionConflict, Upload, submit
 from services.intake.validation import UploadRejected
 from shared.models import Decision, Evaluation, Fingerprint, LedgerEntry, Role, Submission
+from shared.signing import HEADER, SignatureFormatError
+from shared.signing import parse_header as parse_signature
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
 STATUS_FOR_CODE = {"too_large": 413, "pickle_refused": 415, "zip_refused": 415, "unknown_federation": 404,
-                   "unknown_run": 404}
+                   "unknown_run": 404, "signature_required": 403, "unknown_signing_key": 403,
+                   "revoked_signing_key": 403, "stale_signature": 403, "bad_signature": 403,
+                   "replayed_signature": 403}
 CHUNK = 64 * 1024
 
 
@@ -45,6 +49,8 @@ def _chunks(file: UploadFile) -> Iterator[bytes]:
              responses={200: {"description": "the same update was already submitted"},
                         202: {"description": "stored; the broker is unreachable, so it is sent for vetting when it is "
                                              "back (no need to send it again)"},
+                        403: {"description": "not a hospital's key, or the update's signature is missing (where "
+                                             "the federation requires one), unknown, stale, replayed or wrong"},
                         409: {}, 413: {}, 415: {}, 422: {},
                         503: {"description": "the database is unreachable: nothing was stored; retry after "
                                              "Retry-After seconds"}})
@@ -61,16 +67,22 @@ def create_submission(
     run: Annotated[int | None, Form(ge=1, le=INT32_MAX, description="the federation's run (default: its newest)")]
     = None,
     num_examples: Annotated[int | None, Form(ge=0, le=INT32_MAX)] = None,
-    signature: Annotated[str | None, Form(pattern=r"^[\x21-\x7e]{1,512}$", max_length=512)] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=512, description=(
         'a key of your own, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": the same key and request again returns '
         "the first response; with another request, 422; while the first is in flight, 409"))] = None,
+    aura_signature: Annotated[str | None, Header(alias=HEADER, max_length=400, description=(
+        "the hospital's Ed25519 signature of this update: key=<key id>; created=<Unix seconds>; nonce=<nonce>; "
+        "sig=<base64url> (shared/signing.py says what is signed); required where the federation says so"))] = None,
 ) -> Submission:
     """Submit a model update for vetting in a round of a federation run (hospital keys only)."""
     if who.role != Role.HOSPITAL or who.hospital_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a hospital's key can submit updates")
-    fields = {"task": task, "federation": federation, "run": run, "round": round, "num_examples": num_examples,
-              "signature": signature}
+    try:
+        signature = None if aura_signature is None else parse_signature(aura_signature)
+    except SignatureFormatError as exc:
+        raise HTTPException(422, {"code": "bad_signature_header", "message": f"{HEADER}: {exc}"}) from exc
+    # The signature is not part of what the request asks for: a retry signed afresh is the same request.
+    fields = {"task": task, "federation": federation, "run": run, "round": round, "num_examples": num_examples}
     key = None
     if idempotency_key is not None:
         try:

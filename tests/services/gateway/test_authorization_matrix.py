@@ -46,6 +46,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/hospitals"): KEYS,
     ("POST", "/api/v1/hospitals"): ADMIN,
     ("GET", "/api/v1/hospitals/{hospital_id}"): OWNER,
+    ("GET", "/api/v1/hospitals/{hospital_id}/signing-keys"): OWNER,
+    ("POST", "/api/v1/hospitals/{hospital_id}/signing-keys"): ADMIN,
+    ("DELETE", "/api/v1/hospitals/{hospital_id}/signing-keys/{signing_key}"): ADMIN,
+    ("PATCH", "/api/v1/federations/{federation_id}"): STAFF,
     ("POST", "/api/v1/runs"): STAFF,
     ("GET", "/api/v1/runs"): STAFF,
     ("GET", "/api/v1/runs/{run_id}"): STAFF,
@@ -102,7 +106,8 @@ def world(gateway: str) -> dict[str, Any]:
                     "owner": headers[owner], "other": headers[other], "none": {}, "bad": {"X-API-Key": "aura_nope"}},
         "params": {"submission_id": response.json()["id"], "hospital_id": owner, "index": "0",
                    "task": "heart-mlp", "round_": "1", "federation_id": federation, "run": "1",
-                   "run_id": "00000000-0000-4000-8000-000000000000", "key_id": "2147483000"},
+                   "run_id": "00000000-0000-4000-8000-000000000000", "key_id": "2147483000",
+                   "signing_key": "0123456789abcdef"},
     }
 
 

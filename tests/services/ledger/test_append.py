@@ -56,7 +56,7 @@ def test_an_entry_names_its_federation_run_and_calibration(engine, log, tmp_path
         append_all(database, ids, log)
         entries = [json.loads(e) for e in _stored_entries(database)][-2:]
         assert [(e["v"], e["federation"], e["run"], e["calibration"]) for e in entries] == \
-            [(2, "heart-mlp", 1, "heart-mlp v1"), (2, "heart-mlp", 1, "heart-mlp v2")]
+            [(3, "heart-mlp", 1, "heart-mlp v1"), (3, "heart-mlp", 1, "heart-mlp v2")]
 
 
 def _entry_digests(engine: sa.Engine) -> list[str]:

@@ -132,7 +132,7 @@ def test_export_recomputes_to_every_signed_root(engine, log, ids, tmp_path):
 def test_export_with_an_altered_entry_fails_at_the_first_unvouched_index(engine, log, ids, tmp_path):
     folder = _export(engine, log, tmp_path / "export")
     lines = (folder / ENTRIES_FILE).read_bytes().split(b"\n")
-    lines[6] = lines[6].replace(b'"v":2', b'"v":3')
+    lines[6] = lines[6].replace(b'"v":3', b'"v":4')
     (folder / ENTRIES_FILE).write_bytes(b"\n".join(lines))
 
     check = verify_export(folder, log.vkey)
