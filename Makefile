@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-py tools demo up bench chaos fuzz clean frontend browser test-frontend
+.PHONY: install lint test test-fast test-py tools demo up bench chaos fuzz clean frontend browser test-frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: install lint test-py test-frontend
 
 test-py: install tools
 	$(BIN)/pytest -q
+
+# The unit lane: no PostgreSQL, Redis, worker or gateway (tests/conftest.py says how a test is sorted).
+test-fast: install
+	AURA_TEST_LANE=unit $(BIN)/pytest -q -m "not integration" -p no:cacheprovider
 
 # System tools some tests use (Debian packages): docker-compose validates docker-compose.yml.
 tools:

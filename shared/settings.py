@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     auth_fail_limit: int = Field(20, ge=1)
     auth_fail_window_s: float = Field(60.0, gt=0)
     trusted_proxies: str = ""
+    # Federated runs started through the API train on the gateway's machine: at most this many at once.
+    max_active_runs: int = Field(1, ge=1)
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     # Where hospitals and run workers reach the gateway. Keys the gateway mints for a run travel

@@ -1,10 +1,18 @@
 """Test services: real PostgreSQL and Redis, real Celery worker and gateway processes.
 
-PostgreSQL and Redis come from testcontainers when a Docker engine answers; otherwise from the
-services already running on this machine (``AURA_TEST_POSTGRES_URL``, ``AURA_TEST_REDIS_URL``).
-Each test session gets a database of its own and a Redis database index of its own, and the
-``AURA_*`` environment is set before any AURA module is imported, so in-process code, the
-worker processes and the gateway process all see the same configuration.
+Two lanes. `make test` runs everything: PostgreSQL and Redis come from testcontainers when a
+Docker engine answers, otherwise from the services already running on this machine
+(``AURA_TEST_POSTGRES_URL``, ``AURA_TEST_REDIS_URL``). The session gets a PostgreSQL database of
+its own (``aura_test_<random>``, dropped at the end) and claims Redis databases that nobody uses
+(empty, then marked with ``aura:test-session``: host, pid); it flushes only those it claimed, or
+one whose claiming session has died. The
+``AURA_*`` environment is set before any AURA module is imported, so in-process code, the worker
+processes and the gateway process all see the same configuration.
+
+`make test-fast` (``AURA_TEST_LANE=unit``, ``-m "not integration"``) needs neither service: a test
+is an integration test when it is marked so or uses the ``database`` fixture (which every service
+fixture depends on), and the unit lane's settings point at addresses where nothing listens, so a
+test that reaches for a service without saying so fails instead of touching one.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from shared.db import create_database, drop_database
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # lets tests import tests.support under --import-mode=importlib
     sys.path.insert(0, str(ROOT))
+UNIT_LANE = os.environ.get("AURA_TEST_LANE") == "unit"
+CLAIM = "aura:test-session"  # the key that marks a Redis database as a test session's: host:pid:random
+SESSION_CLAIM = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _containers: list[object] = []
 
 
@@ -44,6 +55,8 @@ def _docker_available() -> bool:
 
 
 def _service_urls() -> tuple[str, str]:
+    if UNIT_LANE:  # nothing listens on port 1: a test that needs a service fails at once
+        return "postgresql+psycopg2://unit-lane@127.0.0.1:1/none", "redis://127.0.0.1:1/0"
     if _docker_available():
         from testcontainers.postgres import PostgresContainer
         from testcontainers.redis import RedisContainer
@@ -59,19 +72,63 @@ def _service_urls() -> tuple[str, str]:
     )
 
 
-def _fresh_redis(base: str) -> str:
-    # A Redis database index of our own (1-15, picked by process id) keeps parallel test
-    # sessions and any running demo from consuming each other's messages.
+def _stale(claim: bytes) -> bool:
+    """A claim by a test session on this machine whose process is gone."""
+    fields = claim.decode(errors="replace").split(":")
+    if len(fields) != 3 or fields[0] != socket.gethostname() or not fields[1].isdigit():
+        return False
+    try:
+        os.kill(int(fields[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_redis(base: str, skip: tuple[int, ...] = ()) -> str:
+    """A Redis database (1-15) that was empty, or left by a dead test session of ours, claimed for this one."""
     import redis
 
-    url = base.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"
-    redis.Redis.from_url(url).flushdb()
-    return url
+    root = base.rsplit("/", 1)[0]
+    for index in range(1, 16):
+        if index in skip:
+            continue
+        client = redis.Redis.from_url(f"{root}/{index}")
+        held = client.get(CLAIM)
+        if held is not None and _stale(held):
+            client.flushdb()  # a test session of ours that died: its data is ours to drop
+        elif held is not None or client.dbsize() != 0:
+            continue  # another session's, or someone else's data
+        if client.set(CLAIM, SESSION_CLAIM, nx=True):
+            return f"{root}/{index}"
+    raise RuntimeError(f"no free Redis database on {root}: every one of 1-15 holds data or another session's claim")
+
+
+def release_redis(url: str) -> None:
+    """Flush a claimed Redis database, which also gives it back (only if this session holds it)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    if client.get(CLAIM) == SESSION_CLAIM.encode():
+        client.flushdb()
+
+
+def flush_claimed(url: str) -> None:
+    """Empty a database this session claimed, keeping the claim."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    assert client.get(CLAIM) == SESSION_CLAIM.encode(), f"{url} is not this test session's"
+    client.flushdb()
+    client.set(CLAIM, SESSION_CLAIM)
 
 
 ADMIN_PG_URL, REDIS_BASE_URL = _service_urls()
-DATABASE_URL = create_database(ADMIN_PG_URL, "aura_test")
-BROKER_URL = _fresh_redis(REDIS_BASE_URL)
+DATABASE_URL = "postgresql+psycopg2://unit-lane@127.0.0.1:1/none" if UNIT_LANE else \
+    create_database(ADMIN_PG_URL, "aura_test")
+BROKER_URL = "redis://127.0.0.1:1/0" if UNIT_LANE else claim_redis(REDIS_BASE_URL)
+_spares: dict[int, str] = {}
 DATA_DIR = Path(tempfile.mkdtemp(prefix="aura-test-"))
 OPERATOR_KEY = "aura_test_admin_" + uuid.uuid4().hex
 os.environ.update({
@@ -87,13 +144,25 @@ os.environ.update({
 })
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the session database (every service fixture does) is an integration test."""
+    for item in items:
+        if "database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop the session's database and stop any containers."""
+    if UNIT_LANE:
+        return
     with contextlib.suppress(Exception):
         from shared.db import get_engine
 
         get_engine().dispose()
         drop_database(ADMIN_PG_URL, DATABASE_URL)
+    for url in (BROKER_URL, *_spares.values()):
+        with contextlib.suppress(Exception):
+            release_redis(url)
     for container in _containers:
         with contextlib.suppress(Exception):
             container.stop()  # type: ignore[attr-defined]
@@ -152,10 +221,12 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
-def spare_broker(offset: int) -> str:
-    """A Redis database `offset` past the session's (1-15, wrapping): one that no session worker consumes."""
-    base, index = BROKER_URL.rsplit("/", 1)
-    return f"{base}/{((int(index) - 1 + offset) % 15) + 1}"
+def spare_broker(name: int) -> str:
+    """Another Redis database claimed for this session (one per `name`): no session worker consumes it."""
+    if name not in _spares:
+        taken = tuple(int(url.rsplit("/", 1)[1]) for url in (BROKER_URL, *_spares.values()))
+        _spares[name] = claim_redis(REDIS_BASE_URL, skip=taken)
+    return _spares[name]
 
 
 @contextlib.contextmanager

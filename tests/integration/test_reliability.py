@@ -21,7 +21,7 @@ from shared.celery_app import make_app, vetting_chain
 from shared.db import session_scope
 from shared.models import Decision, LedgerEntry, Status, Submission
 from shared.settings import Settings
-from tests.conftest import DATA_DIR, spare_broker, start_process, stop_process, wait_for
+from tests.conftest import DATA_DIR, flush_claimed, spare_broker, start_process, stop_process, wait_for
 from tests.support import perturbed_update
 
 MID_CHAIN = (Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED)
@@ -33,9 +33,9 @@ SWEEP_EVERY_S = 5
 def private_broker() -> Iterator[tuple[str, Celery]]:
     """A Redis database no other test's worker consumes, and a Celery app that sends to it."""
     url = spare_broker(1)
-    redis.Redis.from_url(url).flushdb()
+    flush_claimed(url)
     yield url, make_app(Settings(broker_url=url, broker_visibility_timeout_s=VISIBILITY_S))
-    redis.Redis.from_url(url).flushdb()
+    flush_claimed(url)
 
 
 def _start_worker(broker_url: str):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,12 @@ from shared.models import Role, Run
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
+
+# The runs this gateway process started that are still going. A run trains every hospital on this
+# machine; unbounded, a burst of requests started dozens at once (found fuzzing: 49 runs and their
+# Ray clusters on two cores, which starved the vetting pipeline and the database behind it).
+_children: list[subprocess.Popen[bytes]] = []
+_children_lock = threading.Lock()
 
 
 class AttackIn(InputModel):
@@ -87,23 +94,33 @@ def _federation(body: RunIn) -> dict[str, Any]:
     return result
 
 
-@router.post("", response_model=RunOut, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=RunOut, status_code=status.HTTP_201_CREATED,
+             responses={429: {"description": "as many runs as AURA_MAX_ACTIVE_RUNS are in progress; retry later"}})
 def start_run(body: RunIn, session: SessionDep) -> Run:
     """Start a federated run; it proceeds in the background (follow it with GET /api/v1/runs/{id}).
 
     The run's hospitals and operator get keys of their own, sent to the gateway at the configured
-    public URL (`AURA_PUBLIC_URL`), never to an address taken from this request.
+    public URL (`AURA_PUBLIC_URL`), never to an address taken from this request. At most
+    `AURA_MAX_ACTIVE_RUNS` runs proceed at once on each gateway process; another is refused with 429.
     """
-    row = Run(status="pending", config={"federation": _federation(body), "vetted": body.vetted,
-                                        "runner": body.runner}, results={})
-    session.add(row)
-    session.commit()  # the child reads the row: it must be there before the child starts
-    logs = get_settings().data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    gateway_url = get_settings().resolved_public_url
-    with open(logs / f"run-{row.id}.log", "ab") as out:
-        subprocess.Popen([sys.executable, "-m", "fl.run_worker", row.id, gateway_url],
-                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    config = {"federation": _federation(body), "vetted": body.vetted, "runner": body.runner}
+    settings = get_settings()
+    with _children_lock:  # the count and the start are one step, or two requests could both fit
+        _children[:] = [child for child in _children if child.poll() is None]  # poll() also reaps the finished
+        if len(_children) >= settings.max_active_runs:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, {
+                "code": "too_many_runs",
+                "message": f"{len(_children)} run(s) in progress, the most this gateway starts at once "
+                           "(AURA_MAX_ACTIVE_RUNS): retry when one has finished"}, headers={"Retry-After": "60"})
+        row = Run(status="pending", config=config, results={})
+        session.add(row)
+        session.commit()  # the child reads the row: it must be there before the child starts
+        logs = settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"run-{row.id}.log", "ab") as out:
+            _children.append(subprocess.Popen([sys.executable, "-m", "fl.run_worker", row.id,
+                                               settings.resolved_public_url],
+                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
     return row
 
 

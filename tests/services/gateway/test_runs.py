@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.modeltask.registry import get_task
 from shared.tensors import load_arrays, parse_header
+from tests.conftest import running_gateway, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +78,35 @@ def test_hospital_keys_cannot_start_or_read_runs(gateway, new_hospital):
 
     assert httpx.post(f"{gateway}/api/v1/runs", json={}, headers=hospital.headers, timeout=30).status_code == 403
     assert httpx.get(f"{gateway}/api/v1/runs", headers=hospital.headers, timeout=30).status_code == 403
+
+
+def _kill_run(run_id: str) -> None:
+    """SIGKILL a run's child process group (a run has no cancel; the test must not leave one training)."""
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and f"fl.run_worker\0{run_id}".encode() in (proc / "cmdline").read_bytes():
+                os.killpg(int(proc.name), signal.SIGKILL)
+
+
+def test_a_run_while_the_most_runs_are_in_progress_is_429_and_the_slot_frees_when_one_ends(
+        database, operator_headers, tmp_path):
+    long = {"rounds": 200, "local_steps": 10_000, "vetted": False}  # plain Flower: it needs no vetting worker
+    started: list[str] = []
+    with running_gateway({"AURA_MAX_ACTIVE_RUNS": "1", "AURA_DATA_DIR": str(tmp_path)},
+                         tmp_path / "gateway.log") as url:
+        try:
+            first = httpx.post(f"{url}/api/v1/runs", json=long, headers=operator_headers, timeout=30)
+            started.append(first.json()["id"])
+            refused = httpx.post(f"{url}/api/v1/runs", json=long, headers=operator_headers, timeout=30)
+            _kill_run(started[0])
+            wait_for(lambda: httpx.post(f"{url}/api/v1/runs", json=long, headers=operator_headers, timeout=30)
+                     .status_code == 201, 30, "a run to start once the first has ended")
+            started += [r["id"] for r in httpx.get(f"{url}/api/v1/runs", headers=operator_headers).json()["items"]
+                        if r["id"] not in started]
+        finally:
+            for run_id in started:
+                _kill_run(run_id)
+
+    assert first.status_code == 201
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert refused.json()["detail"]["code"] == "too_many_runs"
