@@ -28,7 +28,7 @@ test-py: install tools
 
 # The unit lane: no PostgreSQL, Redis, worker or gateway (tests/conftest.py says how a test is sorted).
 test-fast: install
-	AURA_TEST_LANE=unit $(BIN)/pytest -q -m "not integration" -p no:cacheprovider
+	AURA_TEST_LANE=unit $(BIN)/pytest -q -m "not integration and not slow" -p no:cacheprovider
 
 # System tools some tests use (Debian packages): docker-compose validates docker-compose.yml.
 tools:

@@ -9,10 +9,12 @@ one whose claiming session has died. The
 ``AURA_*`` environment is set before any AURA module is imported, so in-process code, the worker
 processes and the gateway process all see the same configuration.
 
-`make test-fast` (``AURA_TEST_LANE=unit``, ``-m "not integration"``) needs neither service: a test
-is an integration test when it is marked so or uses the ``database`` fixture (which every service
-fixture depends on), and the unit lane's settings point at addresses where nothing listens, so a
-test that reaches for a service without saying so fails instead of touching one.
+`make test-fast` (``AURA_TEST_LANE=unit``, ``-m "not integration and not slow"``) needs neither
+service and runs in well under a minute: a test is an integration test when it is marked so, lies
+under tests/integration/ or uses the ``database`` fixture (which every service fixture depends
+on); `slow` marks tests that need no service but run whole processes or train models. The unit
+lane's settings point at addresses where nothing listens, so a test that reaches for a service
+without saying so fails instead of touching one.
 """
 
 from __future__ import annotations
@@ -145,9 +147,10 @@ os.environ.update({
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test that uses the session database (every service fixture does) is an integration test."""
+    """Integration tests: those under tests/integration/ and those using the session database (every service
+    fixture does)."""
     for item in items:
-        if "database" in getattr(item, "fixturenames", ()):
+        if "database" in getattr(item, "fixturenames", ()) or "integration" in item.path.relative_to(ROOT).parts[:2]:
             item.add_marker(pytest.mark.integration)
 
 

@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, free_port
+
+pytestmark = pytest.mark.slow  # a whole demo: workers, a federation, FedAvg beside it
 
 
 def test_demo_vets_a_federation_with_an_attacker_and_writes_its_summary(tmp_path):

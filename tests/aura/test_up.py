@@ -17,6 +17,8 @@ from aura.processes import children
 from aura.stack import MAX_RESTARTS, Child, GaveUp, Stack
 from tests.conftest import ROOT, free_port, wait_for
 
+pytestmark = pytest.mark.slow  # starts and kills `aura up` and its processes
+
 
 def _embedded_env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AURA_")}

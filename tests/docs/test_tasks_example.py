@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import ROOT, private_stack, spare_broker
 
+pytestmark = pytest.mark.slow  # installs the example plugin and runs `aura`
+
 EXAMPLE = ROOT / "docs" / "examples" / "aura-task-wine"
 
 

@@ -29,6 +29,7 @@ def test_an_omniscient_attacker_crafts_its_update_from_the_rounds_benign_updates
     np.testing.assert_allclose(moved, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_in_process_runner_matches_flowers_simulation_engine():
     config = FederationConfig(rounds=2, local_steps=15, seed=43,
                               attacks=(AttackSpec("switzerland", "min-max"), AttackSpec("cleveland", "sign-flip")))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from shared.db import session_scope
+
+pytestmark = pytest.mark.integration  # every test here talks to PostgreSQL
 
 
 def test_a_non_durable_session_turns_synchronous_commit_off_and_a_default_one_keeps_it():

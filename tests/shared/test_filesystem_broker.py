@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from kombu import Connection, Exchange, Queue
 from kombu.transport import resolve_transport
 
@@ -19,6 +20,7 @@ def test_filesystem_urls_resolve_to_the_atomic_transport():
     assert resolve_transport("filesystem") is Transport
 
 
+@pytest.mark.slow
 def test_a_consumer_racing_a_producer_never_reads_a_message_half_written(tmp_path: Path):
     # kombu's own transport lost 42 of 3,000 here: the consumer took files still empty.
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "polling_interval": 0.001}

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from fl.bench.grid import Scenario, grid
 from fl.bench.report import write_report
 from fl.bench.runner import done_keys, run_grid
 from fl.bench.summary import load_runs, summarise
+
+pytestmark = pytest.mark.slow  # runs benchmark grids
 
 # Two rounds of 10 steps, one attacker, one attack: FedAvg, AURA and Bulyan (which cannot run here).
 SPECS = list(grid(tasks=("heart-logreg",), seeds=(42,), attacks=("scaling",), defences=("fedavg", "aura", "bulyan"),

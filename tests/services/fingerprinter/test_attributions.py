@@ -23,6 +23,7 @@ def _ours(name: str, weights) -> np.ndarray:  # type: ignore[no-untyped-def]
     return explain({k: torch.from_numpy(v) for k, v in weights.items()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "centre"), [("heart-mlp", "Hungary"), ("heart-logreg", "Hungary"),
                                               ("digits-cnn", "site-3")])
 def test_fingerprint_agrees_with_shap_deep_explainer(name, centre):
@@ -39,7 +40,7 @@ def test_fingerprint_agrees_with_shap_deep_explainer(name, centre):
     assert np.allclose(ours, reference, atol=1e-3 * np.abs(reference).max())
 
 
-@pytest.mark.parametrize("name", ["heart-mlp", "digits-cnn", "digits-resnet18"])
+@pytest.mark.parametrize("name", ["heart-mlp", "digits-cnn", pytest.param("digits-resnet18", marks=pytest.mark.slow)])
 def test_attributions_sum_to_output_minus_mean_background_output(name):
     # SHAP's efficiency property: per row, attributions add up to f(x) - E[f(background)].
     task = get_task(name)

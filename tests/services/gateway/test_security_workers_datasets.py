@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 import numpy as np
+import pytest
 from sqlalchemy.orm import Session
 
 from shared.db import get_engine, migrate
@@ -44,6 +45,7 @@ def test_every_stage_has_the_worker_online(gateway, worker, operator_headers):
     assert not [a for a in body["alerts"] if "no worker consumes" in a] and body["broker"] == "redis"
 
 
+@pytest.mark.slow
 def test_a_stage_no_worker_consumes_and_a_silent_worker_raise_alerts_naming_them(tmp_path):
     from services.gateway.routers import workers
 
