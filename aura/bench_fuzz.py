@@ -68,8 +68,11 @@ def fuzz_stack(name: str, env: dict[str, str], requests: int, work: Path) -> dic
                             "-w", "2", "--request-timeout", "60", "--report", "har", "--report-dir", str(report),
                             "--seed", str(rounds)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            check=False)
-            entries += _har_entries(report)
-            examples *= 2
+            answered = _har_entries(report)
+            entries += answered
+            # Next round: more examples per operation (new inputs, not repeats), sized to what is left.
+            per_example = max(len(answered) / examples, 1.0)
+            examples = min(2 * examples, int((requests - len(entries)) / per_example) + 1)
             print(f"{name}: {len(entries)} requests after round {rounds}", flush=True)
     finally:
         proc.terminate()
