@@ -391,8 +391,25 @@ def bench_detection(
 
 
 def main() -> None:
-    """Entry point of the `aura` console script."""
-    app()
+    """Entry point of the `aura` console script: a database problem is one line saying what to do."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(f"error: {database_problem(exc)}", err=True)
+        sys.exit(1)
+
+
+def database_problem(exc: Exception) -> str:
+    """What a database error means to someone at the command line, and what to run."""
+    text = str(getattr(exc, "orig", exc))
+    url = get_settings().resolved_database_url
+    shown = url.rsplit("@", 1)[-1] if "@" in url else url  # no credentials on the screen
+    if "no such table" in text or ("does not exist" in text and "relation" in text):
+        return f"the database {shown} has no AURA schema yet: run `aura migrate` first"
+    return f"cannot use the database {shown} ({text.strip().splitlines()[0]}): is it running, and is " \
+           "AURA_DATABASE_URL right?"
 
 
 if __name__ == "__main__":
