@@ -9,7 +9,7 @@ serialises writers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,12 +67,13 @@ _last = select(_entries).order_by(_entries.c.seq.desc()).limit(1)
 _latest = select(_checkpoints).order_by(_checkpoints.c.size.desc()).limit(1)
 # Core statements built once: appends are the hot path, and the ORM's per-statement work would
 # cost more than the SQL.
-_SQLITE_STATE = select(
-    _last.with_only_columns(_entries.c.seq).scalar_subquery(),
-    _last.with_only_columns(_entries.c.chain_hash).scalar_subquery(),
-    select(_entries.c.seq).where(_entries.c.submission_id == bindparam("submission_id")).scalar_subquery(),
-    _latest.with_only_columns(_checkpoints.c.size).scalar_subquery(),
-    _latest.with_only_columns(_checkpoints.c.created_at).scalar_subquery(),
+_SQLITE_STATE = select(  # the columns of aura_ledger_append_state (migration 0003), by the same names
+    _last.with_only_columns(_entries.c.seq).scalar_subquery().label("last_seq"),
+    _last.with_only_columns(_entries.c.chain_hash).scalar_subquery().label("head"),
+    select(_entries.c.seq).where(_entries.c.submission_id == bindparam("submission_id")).scalar_subquery()
+    .label("existing"),
+    _latest.with_only_columns(_checkpoints.c.size).scalar_subquery().label("covered"),
+    _latest.with_only_columns(_checkpoints.c.created_at).scalar_subquery().label("covered_at"),
 )
 # PostgreSQL statements in the driver's own parameter style: they run on the DBAPI cursor (_run).
 _LOCK_AND_STATE = "SELECT * FROM aura_ledger_append_state(%(key)s, %(submission_id)s)"  # migration 0003
@@ -96,8 +97,8 @@ _WRITE_AND_MARK_RECORDED = (_INSERT_ENTRY + ", nodes AS (" + _INSERT_NODES + ")"
 _BEGIN, _COMMIT = "BEGIN; ", "; COMMIT"
 
 
-def _run(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """Execute on the DBAPI cursor of the connection's transaction; return the first row, if the statement has rows."""
+def _run(connection: Connection, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Execute on the DBAPI cursor of the connection's transaction; the first row by column name, if it has rows."""
     # SQLAlchemy sets up a result object for every statement: measured on the verdict read, that
     # is ~0.1 ms of CPU, more than the driver's own work. The price: engine events (statement
     # logging, before_cursor_execute) do not see these two statements.
@@ -106,7 +107,8 @@ def _run(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[Any,
     try:
         cursor.execute(sql, params)
         row = cursor.fetchone() if cursor.description else None
-        return None if row is None else tuple(row)
+        return None if row is None else {column[0]: value for column, value in zip(cursor.description, row,
+                                                                                   strict=True)}
     except dialect.loaded_dbapi.Error as exc:
         # As Connection.execute does: a lost connection is invalidated (the pool will not hand
         # it out again), and the error is SQLAlchemy's, which the stage task retries on.
@@ -147,17 +149,17 @@ def end_transaction(connection: Connection) -> None:
     _run(connection, "COMMIT", {})
 
 
-def _one(connection: Connection, function_call: str, submission_id: str | None) -> tuple[Any, ...]:
+def _one(connection: Connection, function_call: str, submission_id: str | None) -> dict[str, Any]:
     row = _run(connection, function_call, {"key": APPEND_LOCK_KEY, "submission_id": submission_id})
     if row is None:
         raise RuntimeError(f"{function_call} returned no row")  # it always returns exactly one
     return row
 
 
-def _log_state(row: Sequence[Any]) -> LogState:
-    last_seq, head, existing, covered, covered_at = row
+def _log_state(row: Mapping[str, Any]) -> LogState:
+    last_seq, head = row["last_seq"], row["head"]
     return LogState(size=0 if last_seq is None else last_seq + 1, head=ZERO_HASH if head is None else bytes(head),
-                    existing=existing, covered=covered or 0, covered_at=covered_at)
+                    existing=row["existing"], covered=row["covered"] or 0, covered_at=row["covered_at"])
 
 
 def lock_and_read_state(connection: Connection, submission_id: str | None) -> LogState:
@@ -167,17 +169,24 @@ def lock_and_read_state(connection: Connection, submission_id: str | None) -> Lo
     """
     if connection.dialect.name == "postgresql":
         return _log_state(_one(connection, _LOCK_AND_STATE, submission_id))
-    return _log_state(tuple(connection.execute(_SQLITE_STATE, {"submission_id": submission_id}).one()))
+    return _log_state(dict(connection.execute(_SQLITE_STATE, {"submission_id": submission_id}).one()._mapping))
 
 
-def _decision_row(fields: Sequence[Any]) -> DecisionRow | None:
-    decided, *values = fields
-    return DecisionRow(*values) if decided else None
+def _decision_row(row: Mapping[str, Any]) -> DecisionRow | None:
+    if not row["decided"]:
+        return None
+    return DecisionRow(verdict=row["verdict"], score=row["score"], threshold=row["threshold"], reasons=row["reasons"],
+                       created_at=row["decided_at"], evidence_sha256=row["evidence_sha256"],
+                       calibration=row["calibration"])
 
 
-def _submission_row(submission_id: str, fields: Sequence[Any]) -> SubmissionRow | None:
-    found, *values = fields
-    return SubmissionRow(submission_id, *values) if found else None
+def _submission_row(submission_id: str, row: Mapping[str, Any]) -> SubmissionRow | None:
+    if not row["found"]:
+        return None
+    return SubmissionRow(id=submission_id, hospital_id=row["hospital_id"], task=row["task"], round=row["round"],
+                         file_sha256=row["file_sha256"], tensor_sha256=row["tensor_sha256"],
+                         signature=row["signature"], created_at=row["submitted_at"], federation=row["federation"],
+                         run=row["run"])
 
 
 def lock_and_read_decision(connection: Connection, submission_id: str, *, begin: bool = False) \
@@ -187,7 +196,7 @@ def lock_and_read_decision(connection: Connection, submission_id: str, *, begin:
     `begin`: the first statement of a folded transaction.
     """
     row = _one(connection, (_BEGIN if begin else "") + _LOCK_STATE_AND_DECISION, submission_id)
-    return _log_state(row[:5]), _submission_row(submission_id, row[5:15]), _decision_row(row[15:])
+    return _log_state(row), _submission_row(submission_id, row), _decision_row(row)
 
 
 def _node_arrays(nodes: list[StoredNode]) -> dict[str, list[Any]]:
