@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import IsolationForest
-from sklearn.ensemble._iforest import _average_path_length
 
 from services.detector.scoring import Reason, ramp
 
@@ -51,17 +50,37 @@ class Forest:
     right: NDArray[np.intp]
     feature: NDArray[np.intp]
     threshold: NDArray[np.float64]
-    leaf_depth: NDArray[np.float64]  # a leaf's path length plus its subsample correction, minus one
+    leaf_depth: NDArray[np.float64]  # a leaf's depth plus c(the training points it holds)
     norm: float  # the average path length of a sample of max_samples_, which scores are relative to
 
 
+def average_path_length(n: NDArray[np.float64]) -> NDArray[np.float64]:
+    """c(n): the average path length of an unsuccessful search in a binary search tree of n points.
+
+    Liu, Ting and Zhou, "Isolation Forest", ICDM 2008, eq. 1: c(n) = 2 H(n - 1) - 2 (n - 1) / n with
+    H(i) ~ ln(i) + 0.5772156649 (Euler's constant); c(1) = 0 and c(2) = 1. A leaf holding n
+    training points adds c(n) to its depth; scores are relative to c(max_samples).
+    """
+    n = np.asarray(n, dtype=np.float64)
+    longer = np.maximum(n - 1.0, 1.0)
+    general = 2.0 * (np.log(longer) + np.euler_gamma) - 2.0 * (n - 1.0) / np.maximum(n, 1.0)
+    return np.where(n <= 1, 0.0, np.where(n <= 2, 1.0, general))
+
+
+def _node_depths(children_left: NDArray[np.intp], children_right: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Each node's depth, the root's 0 (sklearn numbers a child after its parent)."""
+    depth = np.zeros(len(children_left))
+    for node in range(len(children_left)):
+        if children_left[node] != -1:
+            depth[children_left[node]] = depth[children_right[node]] = depth[node] + 1.0
+    return depth
+
+
 def _stacked(model: IsolationForest, history_scores: list[float]) -> Forest:
+    # Built from the fitted trees' public arrays only (tree_, estimators_features_, max_samples_).
     left, right, feature, threshold, leaf_depth, roots = [], [], [], [], [], []
     offset = 0
-    for tree, features, lengths, corrections in zip(
-        model.estimators_, model.estimators_features_, model._decision_path_lengths,
-        model._average_path_length_per_tree, strict=True,
-    ):
+    for tree, features in zip(model.estimators_, model.estimators_features_, strict=True):
         t = tree.tree_
         leaf = t.children_left == -1
         roots.append(offset)
@@ -69,13 +88,13 @@ def _stacked(model: IsolationForest, history_scores: list[float]) -> Forest:
         right.append(np.where(leaf, -1, t.children_right + offset))
         feature.append(np.where(leaf, 0, np.asarray(features)[np.maximum(t.feature, 0)]))
         threshold.append(t.threshold)
-        leaf_depth.append(lengths + corrections - 1.0)
+        leaf_depth.append(_node_depths(t.children_left, t.children_right) + average_path_length(t.n_node_samples))
         offset += t.node_count
     return Forest(model, history_scores, roots=np.asarray(roots, dtype=np.intp),
                   left=np.concatenate(left).astype(np.intp), right=np.concatenate(right).astype(np.intp),
                   feature=np.concatenate(feature).astype(np.intp), threshold=np.concatenate(threshold),
                   leaf_depth=np.concatenate(leaf_depth),
-                  norm=float(len(model.estimators_) * _average_path_length([model.max_samples_])[0]))
+                  norm=float(len(model.estimators_) * average_path_length(np.asarray([model.max_samples_]))[0]))
 
 
 def fit_forest(history: Sequence[Sequence[float]]) -> Forest:
@@ -90,8 +109,8 @@ def anomaly(forest: Forest, row: Sequence[float]) -> float:
 
     sklearn's score_samples dispatches every tree through joblib (~5 ms for one row) and a loop
     over the trees' own `apply` still costs ~0.7 ms; walking the stacked table takes one step per
-    tree level. It reads fitted attributes sklearn keeps private, pinned by the lock file, and a
-    test checks it against score_samples.
+    tree level. It uses only the fitted trees' public arrays and the paper's formula; a test checks
+    it against score_samples.
     """
     # sklearn compares the row cast to float32 with float64 thresholds: do the same.
     x = np.asarray(row, dtype=np.float32).astype(np.float64)
