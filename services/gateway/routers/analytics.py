@@ -7,14 +7,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import day_of, histogram, percentile, seconds_between, top_signal
 from services.gateway.limits import IdQuery
-from services.gateway.routers.stats import SignalCount
+from services.gateway.schemas.analytics import (
+    Attacks,
+    DailyPoint,
+    DailySignals,
+    HospitalAttacks,
+    ScoreDistribution,
+    SignalCount,
+)
 from services.gateway.visibility import scoped
 from shared.models import Decision, Submission, Verdict
 from shared.settings import get_settings
@@ -23,53 +29,6 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 Days = Annotated[int, Query(ge=1, le=365, description="how many days back from today (UTC)")]
 SCORE_BINS = 20  # scores are severities in [0, 1]: twenty bins of 0.05
-
-
-class DailyPoint(BaseModel):
-    """One UTC day's submissions and verdicts."""
-
-    day: str
-    submitted: int
-    accepted: int
-    rejected: int
-    errors: int
-    pending: int
-    time_to_verdict_p50_s: float | None
-
-
-class HospitalAttacks(BaseModel):
-    """One hospital's rejections next to its submissions, and which signals caught them."""
-
-    hospital_id: str
-    submitted: int
-    rejected: int
-    signals: dict[str, int]
-
-
-class DailySignals(BaseModel):
-    """One day's rejections per signal."""
-
-    day: str
-    signals: dict[str, int]
-
-
-class Attacks(BaseModel):
-    """Rejections by signal, by hospital, and by signal over time."""
-
-    by_signal: list[SignalCount]
-    by_hospital: list[HospitalAttacks]
-    daily: list[DailySignals]
-
-
-class ScoreDistribution(BaseModel):
-    """Anomaly scores of decided updates, binned over [0, 1], and the threshold in force."""
-
-    bin_edges: list[float]
-    accepted: list[int]
-    rejected: list[int]
-    threshold: float
-    accepted_p50: float | None
-    accepted_p95: float | None
 
 
 def _since(days: int) -> datetime:

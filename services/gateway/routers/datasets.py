@@ -10,48 +10,14 @@ from __future__ import annotations
 import numpy as np
 from fastapi import APIRouter, HTTPException, status
 from numpy.typing import NDArray
-from pydantic import BaseModel
 
 from services.gateway.auth import require
 from services.gateway.limits import IdPath
+from services.gateway.schemas.operations import DatasetSummary, FeatureStats, PartitionStats
 from shared.models import Role
 from shared.modeltask.registry import tasks
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-
-
-class FeatureStats(BaseModel):
-    """One feature's distribution in a partition."""
-
-    name: str
-    mean: float
-    std: float
-    min: float
-    q25: float
-    median: float
-    q75: float
-    max: float
-
-
-class PartitionStats(BaseModel):
-    """One partition: size, class balance, per-feature statistics."""
-
-    name: str
-    role: str
-    rows: int
-    positives: int
-    positive_rate: float | None
-    features: list[FeatureStats]
-
-
-class DatasetSummary(BaseModel):
-    """A task's data: the golden set, each centre's train and test partitions, and where golden rows came from."""
-
-    task: str
-    feature_space: str
-    golden: PartitionStats
-    golden_by_centre: dict[str, int]
-    partitions: list[PartitionStats]
 
 
 def partition_stats(name: str, role: str, x: NDArray[np.float32], y: NDArray[np.float32],

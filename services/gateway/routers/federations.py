@@ -19,9 +19,9 @@ from services.gateway.schemas import (
     FederationIn,
     FederationOut,
     FederationPatch,
+    FederationRunIn,
     FederationRunOut,
     GlobalModelOut,
-    RunIn,
 )
 from services.intake.service import read_capped, upload_cap
 from services.intake.validation import UploadRejected, validate_update
@@ -99,7 +99,7 @@ def read_federation(federation_id: IdPath, _: PrincipalDep, session: SessionDep)
 
 @router.post("/{federation_id}/runs", response_model=FederationRunOut, status_code=status.HTTP_201_CREATED,
              responses={404: {}}, dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-def start_run(federation_id: IdPath, session: SessionDep, body: RunIn | None = None) -> FederationRunOut:
+def start_run(federation_id: IdPath, session: SessionDep, body: FederationRunIn | None = None) -> FederationRunOut:
     """Start the federation's next run: its rounds start at 1 and it shares no history with earlier runs."""
     rounds = body.calibration_rounds if body else 0
     try:

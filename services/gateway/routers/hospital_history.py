@@ -4,49 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import top_signal
 from services.gateway.limits import IdPath
+from services.gateway.schemas.analytics import HospitalHistory, RoundPoint
 from services.gateway.visibility import may_read
 from shared.models import Decision, Fingerprint, Hospital, Submission, Verdict
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
-
-
-class RoundPoint(BaseModel):
-    """One submission of the hospital, one per (task, round)."""
-
-    submission_id: str
-    task: str
-    round: int
-    status: str
-    verdict: str | None
-    score: float | None
-    threshold: float | None
-    top_signal: str | None
-    drift_from_global: float | None
-    drift_from_previous: float | None
-    created_at: datetime
-
-
-class HospitalHistory(BaseModel):
-    """Every round the hospital took part in, oldest first, and its acceptance rate."""
-
-    hospital_id: str
-    name: str
-    submissions: int
-    accepted: int
-    rejected: int
-    acceptance_rate: float | None
-    rounds: list[RoundPoint]
 
 
 def distance(a: Sequence[Any], b: Sequence[Any]) -> float | None:

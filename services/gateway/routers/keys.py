@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from services.gateway.auth import PrincipalDep, hash_key, issue_key, require
 from services.gateway.deps import SessionDep
-from services.gateway.limits import Identifier, IdQuery, IndexPath
+from services.gateway.limits import IdQuery, IndexPath
+from services.gateway.schemas.operations import KeyIn, KeyIssued, KeyOut, Me
 from shared.models import ApiKey, Hospital, Role, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
-
-
-class Me(BaseModel):
-    """The caller as its key describes it; the dashboard decides which views to show from this."""
-
-    role: str
-    hospital_id: str | None
-    hospital_name: str | None
-
-
-class KeyOut(BaseModel):
-    """An API key's record; the key itself is never stored, only its first characters."""
-
-    id: int
-    prefix: str
-    role: str
-    hospital_id: str | None
-    created_at: datetime
-    revoked_at: datetime | None
-    purpose: str | None = Field(None, description="why it was minted (e.g. the run it serves); None: by an admin")
-
-
-class KeyIssued(KeyOut):
-    """A new key with its secret, shown this once."""
-
-    api_key: str
-
-
-class KeyIn(BaseModel):
-    """A key to issue: a hospital key names its hospital; operator and admin keys name none."""
-
-    role: Role
-    hospital_id: Identifier | None = None
 
 
 def _out(row: ApiKey) -> KeyOut:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
-from services.gateway.limits import Identifier, InputModel, NonNegative, Offset, UuidPath
+from services.gateway.limits import Offset, UuidPath
+from services.gateway.schemas.operations import FederatedRunIn, RunOut, RunPage
 from shared.blobstore import BlobStore
 from shared.models import Role, Run
 from shared.settings import get_settings
@@ -35,50 +34,7 @@ _children: list[subprocess.Popen[bytes]] = []
 _children_lock = threading.Lock()
 
 
-class AttackIn(InputModel):
-    """One attacking hospital."""
-
-    hospital: Identifier = Field(examples=["switzerland"])
-    attack: Identifier = Field(examples=["scaling"])
-    params: dict[str, Any] = Field(default_factory=dict, max_length=20)
-
-
-class RunIn(InputModel):
-    """A federated run to start (FLamby's Fed-Heart-Disease protocol by default)."""
-
-    task: Identifier = "heart-logreg"
-    hospitals: Literal[4, 8, 12] = 4  # the four centres, or each cut into 2 or 3 hospitals
-    rounds: int = Field(15, ge=1, le=200)
-    local_steps: int = Field(100, ge=1, le=10_000)
-    seed: NonNegative = 42
-    strategy: Identifier = "fedavg"
-    attacks: list[AttackIn] = Field(default_factory=list, max_length=24)
-    vetted: bool = True  # through AURA; False runs plain Flower for comparison
-    runner: Literal["inprocess", "simulation"] = "inprocess"
-
-
-class RunOut(BaseModel):
-    """A run: its configuration, status and results so far."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    status: str
-    config: dict[str, Any]
-    results: dict[str, Any]
-    model_sha256: str | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class RunPage(BaseModel):
-    """One page of runs, newest first."""
-
-    total: int
-    items: list[RunOut]
-
-
-def _federation(body: RunIn) -> dict[str, Any]:
+def _federation(body: FederatedRunIn) -> dict[str, Any]:
     """Validate the request as a federation config; 422 with the reason otherwise."""
     import json
 
@@ -96,7 +52,7 @@ def _federation(body: RunIn) -> dict[str, Any]:
 
 @router.post("", response_model=RunOut, status_code=status.HTTP_201_CREATED,
              responses={429: {"description": "as many runs as AURA_MAX_ACTIVE_RUNS are in progress; retry later"}})
-def start_run(body: RunIn, session: SessionDep) -> Run:
+def start_run(body: FederatedRunIn, session: SessionDep) -> Run:
     """Start a federated run; it proceeds in the background (follow it with GET /api/v1/runs/{id}).
 
     The run's hospitals and operator get keys of their own, sent to the gateway at the configured

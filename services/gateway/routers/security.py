@@ -6,59 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import day_of
+from services.gateway.schemas.operations import CodeCount, DailyRefusals, RefusalOut, SecuritySummary
 from services.intake.refusals import AUTH_CODES  # the auth step's codes; every other one is a refused upload
 from shared.models import RefusedUpload, Role
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"],
                    dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-
-
-
-class CodeCount(BaseModel):
-    """How often a refusal code occurred."""
-
-    code: str
-    count: int
-    auth: bool
-
-
-class RefusalOut(BaseModel):
-    """A refused request, with its repeats within the minute from the same client (`count`)."""
-
-    id: int
-    hospital_id: str | None
-    client: str | None
-    code: str
-    message: str
-    count: int
-    created_at: datetime
-    last_at: datetime | None
-
-
-class DailyRefusals(BaseModel):
-    """One UTC day's refused uploads and failed authentications."""
-
-    day: str
-    uploads: int
-    auth: int
-
-
-class SecuritySummary(BaseModel):
-    """Refusals in the window: totals, by code, by hospital, per day, and the latest few."""
-
-    days: int
-    refused_uploads: int
-    failed_auth: int
-    by_code: list[CodeCount]
-    by_hospital: dict[str, int]
-    daily: list[DailyRefusals]
-    recent: list[RefusalOut]
 
 
 @router.get("/summary", response_model=SecuritySummary)

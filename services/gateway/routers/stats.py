@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import UTC, datetime, time
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import case, func, select
 
 from services.gateway.auth import PrincipalDep
 from services.gateway.deps import SessionDep
 from services.gateway.insights.numbers import percentile, seconds_between, top_signal
+from services.gateway.schemas.analytics import SignalCount, StatsSummary
 from services.gateway.visibility import scoped
 from services.ledger.checkpoints import latest_checkpoint
 from shared.models import Decision, LedgerEntry, Submission, Verdict
@@ -19,32 +19,6 @@ from shared.models import Decision, LedgerEntry, Submission, Verdict
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 LATENCY_SAMPLE = 2000  # the latest verdicts the percentiles are taken over: recent behaviour, bounded cost
-
-
-class SignalCount(BaseModel):
-    """How many rejections a signal was the first reason for."""
-
-    signal: str
-    count: int
-
-
-class StatsSummary(BaseModel):
-    """Headline numbers (a hospital key gets its own)."""
-
-    submissions_total: int
-    submissions_today: int
-    in_pipeline: int
-    accepted: int
-    rejected: int
-    errors: int
-    acceptance_rate: float | None
-    rejections_by_signal: list[SignalCount]
-    time_to_verdict_p50_s: float | None
-    time_to_verdict_p95_s: float | None
-    ledger_size: int
-    checkpoint_size: int | None
-    checkpoint_root: str | None
-    checkpoint_at: datetime | None
 
 
 @router.get("/summary", response_model=StatsSummary)

@@ -14,45 +14,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
+from services.gateway.schemas.operations import PipelineHealth, QueueOut, WorkerOut
 from shared.celery_app import STAGES, Queue
 from shared.celery_app import app as celery_app
 from shared.models import Role, WorkerHeartbeat, as_utc, utcnow
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/workers", tags=["workers"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
-
-
-class QueueOut(BaseModel):
-    """One stage's queue: messages waiting (None when the broker could not say) and who consumes it."""
-
-    stage: str
-    task: str
-    depth: int | None
-    workers: list[str]
-
-
-class WorkerOut(BaseModel):
-    """A worker that beat recently, the queues it consumes and when it last beat."""
-
-    name: str
-    queues: list[str]
-    beat_at: datetime
-    started_at: datetime
-
-
-class PipelineHealth(BaseModel):
-    """Queues in stage order, workers online, and alerts in words."""
-
-    broker: str
-    queues: list[QueueOut]
-    workers: list[WorkerOut]
-    alerts: list[str]
 
 
 def queue_depths() -> dict[str, int | None]:

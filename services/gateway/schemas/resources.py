@@ -1,4 +1,4 @@
-"""The gateway's response models: the API contract the dashboard's types are generated from."""
+"""The gateway's models of submissions, federations, hospitals and the ledger (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ class FederationPatch(InputModel):
     require_signatures: bool | None = None
 
 
-class RunIn(InputModel):
+class FederationRunIn(InputModel):
     """A new run of a federation."""
 
     calibration_rounds: int = Field(0, ge=0, le=INT32_MAX,
