@@ -1,4 +1,8 @@
-"""Safetensors I/O and hashing for model updates, parsed by hand and never unpickled.
+"""Safetensors I/O and hashing for model updates, never unpickled.
+
+The header is checked here by hand, before the safetensors library sees a byte of it: intake must
+judge a file from its header as soon as that arrives (sizes, dtypes, shapes, offsets), with caps
+that bound what a hostile header can make AURA allocate. The library then decodes and encodes.
 
 The safetensors layout: an 8-byte little-endian header length N, N bytes of UTF-8 JSON, then the
 data section. The JSON maps tensor names to ``{"dtype", "shape", "data_offsets": [begin, end]}``
@@ -38,38 +42,9 @@ DTYPE_SIZES: Mapping[str, int] = {
     "U64": 8,
 }
 
-# Little-endian numpy dtype of each safetensors dtype as stored on disk (BF16 is decoded by hand).
-_DISK_DTYPES: Mapping[str, str] = {
-    "BOOL": "u1",
-    "U8": "u1",
-    "I8": "i1",
-    "I16": "<i2",
-    "U16": "<u2",
-    "F16": "<f2",
-    "BF16": "<u2",
-    "I32": "<i4",
-    "U32": "<u4",
-    "F32": "<f4",
-    "F64": "<f8",
-    "I64": "<i8",
-    "U64": "<u8",
-}
-
-# numpy dtype -> safetensors dtype name, for writing.
-_WRITE_DTYPES: Mapping[np.dtype[Any], str] = {
-    np.dtype(np.bool_): "BOOL",
-    np.dtype(np.uint8): "U8",
-    np.dtype(np.int8): "I8",
-    np.dtype(np.int16): "I16",
-    np.dtype(np.uint16): "U16",
-    np.dtype(np.float16): "F16",
-    np.dtype(np.int32): "I32",
-    np.dtype(np.uint32): "U32",
-    np.dtype(np.float32): "F32",
-    np.dtype(np.float64): "F64",
-    np.dtype(np.int64): "I64",
-    np.dtype(np.uint64): "U64",
-}
+# The numpy dtypes a file may be written from (safetensors has no complex, object or string tensors).
+_WRITE_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.uint8, np.int8, np.int16, np.uint16, np.float16, np.int32,
+                                                 np.uint32, np.float32, np.float64, np.int64, np.uint64))
 
 METADATA_KEY = "__metadata__"
 _ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
@@ -331,54 +306,39 @@ def parse_header(data: bytes | memoryview, *, max_header_bytes: int) -> Header:
 
 
 def load_arrays(data: bytes | memoryview, header: Header) -> dict[str, NDArray[Any]]:
-    """Decode every tensor: F32/F16/BF16 to float32, other dtypes to their numpy dtype (owned copies)."""
-    view = _as_bytes_view(data)
+    """Decode every tensor of a file `parse_header` accepted: F32/F16/BF16 to float32, other dtypes to numpy's.
+
+    The safetensors library decodes (through torch, which has BF16); the header was checked first,
+    so it only ever sees a layout already known to be sound.
+    """
+    import safetensors.torch
+    import torch
+
+    loaded = safetensors.torch.load(bytes(data))
     arrays: dict[str, NDArray[Any]] = {}
-    for t in header.tensors.values():
-        numel = (t.end - t.begin) // DTYPE_SIZES[t.dtype]
-        raw = np.frombuffer(
-            view, dtype=np.dtype(_DISK_DTYPES[t.dtype]), count=numel, offset=header.data_start + t.begin
-        )
-        if t.dtype == "BF16":
-            # bfloat16 is the top half of a float32: shift into place and reinterpret.
-            arr: NDArray[Any] = (raw.astype(np.uint32) << 16).view(np.float32)
-        elif t.dtype == "BOOL":
-            # Any non-zero byte is true; viewing bytes other than 0/1 as np.bool_ is undefined.
-            arr = raw != 0
-        elif t.dtype in ("F32", "F16"):
-            arr = raw.astype(np.float32)
+    for name, t in header.tensors.items():
+        tensor = loaded[name]
+        if t.dtype in ("F32", "F16", "BF16"):
+            arrays[name] = tensor.to(torch.float32).numpy()
+        elif t.dtype == "BOOL":  # any non-zero byte is true; torch's bool of another byte is undefined
+            arrays[name] = tensor.view(torch.uint8).numpy() != 0
         else:
-            arr = raw.astype(raw.dtype.newbyteorder("="))
-        arrays[t.name] = arr.reshape(t.shape)
+            arrays[name] = tensor.numpy()
     return arrays
 
 
 def dump_arrays(arrays: Mapping[str, NDArray[Any]], metadata: dict[str, str] | None = None) -> bytes:
-    """Serialise arrays to safetensors bytes: sorted by name, compact header padded to 8 bytes."""
-    entries: dict[str, Any] = {}
-    if metadata is not None:
-        entries[METADATA_KEY] = dict(metadata)
-    chunks: list[bytes] = []
-    offset = 0
-    for name in sorted(arrays):
+    """Serialise arrays to safetensors bytes with the safetensors library (its reference layout)."""
+    import safetensors.numpy
+
+    for name, value in arrays.items():
         if name == METADATA_KEY:
             raise ValueError(f"{METADATA_KEY} is reserved and cannot name a tensor")
-        arr = np.asarray(arrays[name])
-        dtype = _WRITE_DTYPES.get(arr.dtype.newbyteorder("="))
-        if dtype is None:
-            raise ValueError(f"tensor {name!r}: numpy dtype {arr.dtype} has no safetensors equivalent")
-        chunk = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
-        entries[name] = {
-            "dtype": dtype,
-            "shape": list(arr.shape),
-            "data_offsets": [offset, offset + len(chunk)],
-        }
-        chunks.append(chunk)
-        offset += len(chunk)
-    header = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    # The reference writer pads with spaces so the data section starts 8-byte aligned.
-    header += b" " * (-len(header) % 8)
-    return struct.pack("<Q", len(header)) + header + b"".join(chunks)
+        if np.asarray(value).dtype.newbyteorder("=") not in _WRITE_DTYPES:  # the library would write others too
+            raise ValueError(f"tensor {name!r}: numpy dtype {np.asarray(value).dtype} has no safetensors equivalent")
+    little = {name: np.asarray(value, dtype=np.asarray(value).dtype.newbyteorder("<"))
+              for name, value in arrays.items()}
+    return bytes(safetensors.numpy.save(little, metadata=metadata))
 
 
 def file_sha256(data: bytes | memoryview) -> str:
