@@ -18,6 +18,7 @@ install: $(STAMP)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/deptry .
 	$(BIN)/mypy shared services fl aura
 
 # Everything CI checks: lint, the Python suite on real PostgreSQL/Redis/Celery, the dashboard.
