@@ -111,13 +111,14 @@ def _empty_chains(n: int) -> float:
     import redis
     from celery import chain
 
-    from shared.celery_app import STAGES, app
+    from shared.celery_app import app
+    from shared.pipeline import PIPELINE
 
     done_key = f"aura-bench-done-{uuid.uuid4().hex}"
     start = time.monotonic()
     for _ in range(n):
         chain(*(app.signature(f"aura.bench.noop.{q.value}", args=(done_key,) if i == 0 else (), queue=q.value)
-                for i, (q, _) in enumerate(STAGES))).apply_async()
+                for i, q in enumerate(s.queue for s in PIPELINE))).apply_async()
     r = redis.Redis.from_url(app.conf.broker_url)
     deadline = time.monotonic() + 600
     while int(r.get(done_key) or 0) < n:

@@ -7,7 +7,8 @@ from functools import lru_cache
 import redis
 from celery import Task
 
-from shared.celery_app import STAGES, app
+from shared.celery_app import app
+from shared.pipeline import PIPELINE
 
 
 @lru_cache(maxsize=1)
@@ -28,4 +29,4 @@ def _noop(queue: str, last: bool) -> Task:
     return noop
 
 
-NOOPS = [_noop(q.value, i == len(STAGES) - 1) for i, (q, _) in enumerate(STAGES)]
+NOOPS = [_noop(s.queue.value, i == len(PIPELINE) - 1) for i, s in enumerate(PIPELINE)]

@@ -1,9 +1,9 @@
 """InProcessVetter: AURA's vetting stages called in this process, in place of the gateway and workers.
 
 Each update takes the path the gateway gives it, minus HTTP and the broker: `record(Upload)`
-(validation, blob store, the submission row), then the four stage functions the workers run
-(evaluate, fingerprint, detect, ledger), each in a transaction of its own, on the database the
-settings name. Rounds are opened as the gateway opens them (validate, `register_global`). The
+(validation, blob store, the submission row), then the stages of shared/pipeline.py that the
+workers run, the same functions in the same order, each in a transaction of its own, on the
+database the settings name. Rounds are opened as the gateway opens them (validate, `register_global`). The
 detection benchmark uses it to run thousands of vetted federations; tests/fl/test_inprocess_vetting.py
 shows that its verdicts equal the full pipeline's (gateway, Redis, worker) on the same updates.
 """
@@ -15,31 +15,23 @@ from typing import Any
 
 from fl.task import Hospital as FederationHospital
 from fl.vetting import Candidate, HospitalVerdict, VettingUnavailable
-from services.detector.service import detect
-from services.evaluator.service import evaluate
-from services.fingerprinter.service import fingerprint_submission
 from services.intake.service import SubmissionConflict, Upload, record, upload_cap
 from services.intake.validation import UploadRejected, validate_update
-from services.ledger.service import append_submission
 from shared.db import session_scope
 from shared.federations import Scope, next_round
 from shared.models import Decision, Hospital
 from shared.modeltask.registry import tasks
+from shared.pipeline import PIPELINE
 from shared.settings import get_settings
-from shared.stage import StageFn, run_stage
+from shared.stage import run_stage
 from shared.tensors import dump_arrays
 from shared.weights import register_global
 
-# The chain the workers run, in its order (shared/celery_app.py's vetting_chain), each stage with
-# the durability its task declares (services/*/tasks.py): only the ledger commits durably.
-STAGES: tuple[tuple[StageFn, bool], ...] = (
-    (evaluate, False), (fingerprint_submission, False), (detect, False), (append_submission, True))
-
 
 def run_stages(submission_id: str) -> None:
-    """Run the four vetting stages on one recorded submission, each in its own transaction."""
-    for stage, durable in STAGES:
-        run_stage(stage, submission_id, durable=durable)
+    """Run the pipeline's stages (shared/pipeline.py, as the workers do) on one recorded submission, in order."""
+    for stage in PIPELINE:
+        run_stage(stage, submission_id)
 
 
 def _verdict(submission_id: str) -> tuple[str, str, float | None]:

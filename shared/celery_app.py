@@ -6,33 +6,16 @@ Only the submission id travels in messages; every stage reloads what it needs fr
 
 from __future__ import annotations
 
-import enum
-
 from celery import Celery, chain
 from celery.canvas import Signature
 from kombu.entity import Exchange
 from kombu.entity import Queue as KombuQueue
 
 import shared.filesystem_broker  # noqa: F401  (filesystem:// means its atomic-write transport)
+from shared.pipeline import PIPELINE, Queue, stage
 from shared.settings import Settings, get_settings
 
-
-class Queue(enum.StrEnum):
-    """One queue per stage, so each stage scales on its own (`--scale fingerprinter=3`)."""
-
-    EVALUATE = "evaluate"
-    FINGERPRINT = "fingerprint"
-    DETECT = "detect"
-    LEDGER = "ledger"
-
-
-# Stage order and the name each stage's task is registered under.
-STAGES: tuple[tuple[Queue, str], ...] = (
-    (Queue.EVALUATE, "aura.evaluate"),
-    (Queue.FINGERPRINT, "aura.fingerprint"),
-    (Queue.DETECT, "aura.detect"),
-    (Queue.LEDGER, "aura.ledger"),
-)
+__all__ = ["TASK_MODULES", "Queue", "app", "make_app", "stage_signature", "vetting_chain"]
 
 TASK_MODULES = (
     "services.evaluator.tasks",
@@ -66,7 +49,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         # Each queue on its own exchange and key: queues declared without them all share the
         # default queue's binding, and every message would reach every queue.
         task_queues=[KombuQueue(q.value, Exchange(q.value), routing_key=q.value) for q in Queue],
-        task_routes={name: {"queue": q.value} for q, name in STAGES},
+        task_routes={s.task: {"queue": s.queue.value} for s in PIPELINE},
         task_default_queue=Queue.EVALUATE.value,
         # Results go to PostgreSQL tables, not a result backend.
         task_ignore_result=True,
@@ -96,14 +79,13 @@ app = make_app()
 
 def stage_signature(queue: Queue, submission_id: str | None = None, on: Celery | None = None) -> Signature:
     """The signature of one stage's task (with the id when it starts a chain)."""
-    name = dict(STAGES)[queue]
     args = (submission_id,) if submission_id is not None else ()
-    return (on or app).signature(name, args=args, queue=queue.value)
+    return (on or app).signature(stage(queue).task, args=args, queue=queue.value)
 
 
 def vetting_chain(submission_id: str, start: Queue = Queue.EVALUATE, on: Celery | None = None) -> Signature:
     """The chain of stages from `start` to the ledger, carrying only the submission id."""
-    queues = [q for q, _ in STAGES]
+    queues = [s.queue for s in PIPELINE]
     remaining = queues[queues.index(start) :]
     first = stage_signature(remaining[0], submission_id, on)
     return chain(first, *(stage_signature(q, None, on) for q in remaining[1:]))

@@ -10,7 +10,6 @@ which an ORM load in the wrapper would add a round trip to.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from celery import Task
 from celery.signals import worker_process_init
@@ -18,12 +17,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 import shared.heartbeat  # noqa: F401  (every worker imports this module: its heartbeat starts with it)
-from shared.celery_app import STAGES, Queue, app
+from shared.celery_app import app
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow
+from shared.pipeline import Queue, Stage, before, stage
 from shared.settings import get_settings
 
-StageFn = Callable[[Session, str], None]
 log = logging.getLogger(__name__)
 
 
@@ -73,13 +72,6 @@ def _record_failure(submission_id: str, exc: BaseException) -> None:
             submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
-# Each stage's function by queue (registered by stage_task; every worker imports every stage) and
-# the status its result moves a submission to.
-_FUNCTIONS: dict[Queue, StageFn] = {}
-_RESULT = {Queue.EVALUATE: Status.EVALUATED, Queue.FINGERPRINT: Status.FINGERPRINTED, Queue.DETECT: Status.DECIDED,
-           Queue.LEDGER: Status.RECORDED}
-
-
 def _catch_up(session: Session, submission_id: str, queue: Queue) -> None:
     """Run again every earlier stage whose result is missing.
 
@@ -89,21 +81,22 @@ def _catch_up(session: Session, submission_id: str, queue: Queue) -> None:
     instead of skipping it, and the rest of the chain never sees a gap.
     """
     submission = load_submission(session, submission_id)
-    for earlier, _ in STAGES[: [q for q, _ in STAGES].index(queue)]:
-        if not reached(submission, _RESULT[earlier]):
+    for earlier in before(queue):
+        if not reached(submission, Status(earlier.result)):
             log.warning("submission %s reached %s without its %s result (lost commit): running %s again",
-                        submission_id, queue.value, earlier.value, earlier.value)
-            _FUNCTIONS[earlier](session, submission_id)
+                        submission_id, queue.value, earlier.queue.value, earlier.queue.value)
+            earlier.load()(session, submission_id)
 
 
-def run_stage(fn: StageFn, submission_id: str, *, durable: bool, queue: Queue | None = None) -> None:
+def run_stage(stage_: Stage, submission_id: str, *, catch_up: bool = False) -> None:
     """Run one stage on one submission in a transaction of its own (what its task does, minus Celery).
 
-    With `queue`, earlier stages whose results are missing run first (`_catch_up`). The ledger
+    With `catch_up`, earlier stages whose results are missing run first (`_catch_up`). The ledger
     stage's append must be its session's first statement (one round trip to lock and read), so it
     catches up only when it finds no verdict, in a transaction of its own, and then runs again.
     """
-    if queue == Queue.LEDGER:
+    fn, durable, queue = stage_.load(), stage_.durable, stage_.queue
+    if catch_up and queue == Queue.LEDGER:
         try:
             with session_scope(durable=durable) as session:
                 fn(session, submission_id)
@@ -114,53 +107,42 @@ def run_stage(fn: StageFn, submission_id: str, *, durable: bool, queue: Queue | 
                     raise  # the verdict is there: the error is another one
                 _catch_up(session, submission_id, queue)
     with session_scope(durable=durable) as session:
-        if queue not in (None, Queue.LEDGER):
+        if catch_up and queue != Queue.LEDGER:
             _catch_up(session, submission_id, queue)
         fn(session, submission_id)
 
 
-def stage_task(
-    queue: Queue, *, soft_time_limit: int, time_limit: int, durable: bool = True
-) -> Callable[[StageFn], Task]:
-    """Register `fn` as the Celery task of the stage that consumes `queue`.
+def register_stage(queue: Queue) -> Task:
+    """Register the pipeline's stage that consumes `queue` as its Celery task (shared.pipeline defines it)."""
+    stage_ = stage(queue)
 
-    `durable=False` lets PostgreSQL acknowledge the stage's commit before its WAL reaches disk
-    (see shared.db.get_engine). Only for stages whose rows are recomputable; the ledger stage
-    stays durable, since a signed checkpoint may already cover its entries.
-    """
-    name = dict(STAGES)[queue]
+    @app.task(  # type: ignore[untyped-decorator]
+        name=stage_.task,
+        queue=queue.value,
+        bind=True,
+        # Ack only after the work committed; if the worker dies mid-task the broker
+        # redelivers (reject_on_worker_lost) and the idempotent stage finishes the job.
+        acks_late=True,
+        reject_on_worker_lost=True,
+        # A hung stage (a stuck DB lock, a pathological update) must not hold a worker
+        # forever: the soft limit raises inside the task, the hard limit kills the child.
+        soft_time_limit=stage_.soft_time_limit,
+        time_limit=stage_.time_limit,
+        # Lost DB connections are transient, and an IntegrityError means a concurrent copy
+        # of this message wrote the row first: the retry finds it and does nothing. Anything
+        # else is left to the sweeper, which gives an `error` verdict after max_attempts.
+        autoretry_for=(OperationalError, IntegrityError),
+        retry_backoff=True,
+        max_retries=3,
+    )
+    def run(self: Task, submission_id: str) -> str:
+        try:
+            run_stage(stage_, submission_id, catch_up=True)
+        except (OperationalError, IntegrityError):
+            raise
+        except Exception as exc:
+            _record_failure(submission_id, exc)
+            raise
+        return submission_id
 
-    def register(fn: StageFn) -> Task:
-        _FUNCTIONS[queue] = fn
-        @app.task(  # type: ignore[untyped-decorator]
-            name=name,
-            queue=queue.value,
-            bind=True,
-            # Ack only after the work committed; if the worker dies mid-task the broker
-            # redelivers (reject_on_worker_lost) and the idempotent stage finishes the job.
-            acks_late=True,
-            reject_on_worker_lost=True,
-            # A hung stage (a stuck DB lock, a pathological update) must not hold a worker
-            # forever: the soft limit raises inside the task, the hard limit kills the child.
-            soft_time_limit=soft_time_limit,
-            time_limit=time_limit,
-            # Lost DB connections are transient, and an IntegrityError means a concurrent copy
-            # of this message wrote the row first: the retry finds it and does nothing. Anything
-            # else is left to the sweeper, which gives an `error` verdict after max_attempts.
-            autoretry_for=(OperationalError, IntegrityError),
-            retry_backoff=True,
-            max_retries=3,
-        )
-        def run(self: Task, submission_id: str) -> str:
-            try:
-                run_stage(fn, submission_id, durable=durable, queue=queue)
-            except (OperationalError, IntegrityError):
-                raise
-            except Exception as exc:
-                _record_failure(submission_id, exc)
-                raise
-            return submission_id
-
-        return run
-
-    return register
+    return run

@@ -59,3 +59,11 @@ def wait_recorded(base_url: str, headers: dict[str, str], submission_id: str, ti
             return body
         time.sleep(0.2)
     raise AssertionError(f"submission {submission_id} not recorded within {timeout}s: {body}")
+
+
+STAGE_CALLS: list[tuple[Any, str]] = []
+
+
+def recording_stage(session: Any, submission_id: str) -> None:
+    """A pipeline stage function that only records what it was given (tests/shared/test_stage.py)."""
+    STAGE_CALLS.append((session, submission_id))

@@ -1,8 +1,6 @@
-"""Celery entry point of the detector stage (queue `detect`)."""
+"""Celery entry point of the detector stage (queue `detect`): shared/pipeline.py defines the stage."""
 
-from services.detector.service import detect
-from shared.celery_app import Queue
-from shared.stage import stage_task
+from shared.pipeline import Queue
+from shared.stage import register_stage
 
-# Features take milliseconds; an Isolation Forest refit over 1,000 rows well under a second.
-detect_task = stage_task(Queue.DETECT, soft_time_limit=60, time_limit=90, durable=False)(detect)
+detect_task = register_stage(Queue.DETECT)

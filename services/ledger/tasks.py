@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from services.ledger.checkpoints import publish_checkpoint
 from services.ledger.keys import log_config
 from services.ledger.service import append
-from shared.celery_app import Queue
 from shared.db import session_scope
-from shared.stage import stage_task
+from shared.pipeline import Queue
+from shared.stage import register_stage
 
 log = logging.getLogger(__name__)
 _timer_lock = threading.Lock()
@@ -50,5 +50,4 @@ def publish_due_checkpoint() -> None:
         log.exception("timed checkpoint could not be published")
 
 
-# An append waits for the advisory lock behind other writers; 60 s means the log is stuck.
-ledger_task = stage_task(Queue.LEDGER, soft_time_limit=60, time_limit=90)(record_verdict)
+ledger_task = register_stage(Queue.LEDGER)  # its function is record_verdict, above (shared/pipeline.py)

@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy.orm import Session
 
-from fl.inprocess_vetting import STAGES
 from services.intake.service import Upload, record
 from shared.celery_app import Queue, vetting_chain
 from shared.db import session_scope
 from shared.models import Decision, Evaluation, Fingerprint, Status, Submission
+from shared.pipeline import PIPELINE, stage
 from shared.stage import run_stage
+from tests import support
 from tests.conftest import wait_for
 from tests.support import perturbed_update
 
 
 def test_run_stage_hands_the_stage_a_session_and_the_submission_id_only(database):
-    seen: list[tuple[bool, str]] = []
+    support.STAGE_CALLS.clear()
+    recording = dataclasses.replace(stage(Queue.EVALUATE), function="tests.support:recording_stage")
 
-    run_stage(lambda session, submission_id: seen.append((isinstance(session, Session), submission_id)), "any-id",
-              durable=True)
+    run_stage(recording, "any-id")
 
-    assert seen == [(True, "any-id")]  # no submission row needed: the wrapper does not look it up
+    # No submission row needed: the wrapper does not look it up.
+    assert [(isinstance(session, Session), submission_id) for session, submission_id in support.STAGE_CALLS] == \
+        [(True, "any-id")]
 
 
-@pytest.mark.parametrize(("stage", "durable"), STAGES, ids=[stage.__name__ for stage, _ in STAGES])
-def test_every_stage_raises_lookup_error_for_a_submission_that_does_not_exist(database, stage, durable):
+@pytest.mark.parametrize("stage_", PIPELINE, ids=[s.queue.value for s in PIPELINE])
+def test_every_stage_raises_lookup_error_for_a_submission_that_does_not_exist(database, stage_):
     with pytest.raises(LookupError, match=r"^submission no-such-id not found$"):
-        run_stage(stage, "no-such-id", durable=durable)
+        run_stage(stage_, "no-such-id")
 
 
 @pytest.mark.parametrize("arrives", [Queue.FINGERPRINT, Queue.DETECT, Queue.LEDGER])

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from services.gateway.auth import require
 from services.gateway.deps import SessionDep
 from services.gateway.schemas.operations import PipelineHealth, QueueOut, WorkerOut
-from shared.celery_app import STAGES, Queue
 from shared.celery_app import app as celery_app
 from shared.models import Role, WorkerHeartbeat, as_utc, utcnow
+from shared.pipeline import PIPELINE, Queue
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/workers", tags=["workers"], dependencies=[require(Role.OPERATOR, Role.ADMIN)])
@@ -70,7 +70,8 @@ def pipeline_health(session: SessionDep) -> PipelineHealth:
         alerts.append(f"worker {worker.name} silent for {(now - as_utc(worker.beat_at)).total_seconds():.0f} s "
                       "(stopped without saying so, or cannot reach the database)")
     queues = []
-    for queue, task in STAGES:
+    for stage in PIPELINE:
+        queue, task = stage.queue, stage.task
         names = sorted(w for w, qs in consumers.items() if queue.value in qs)
         queues.append(QueueOut(stage=queue.value, task=task, depth=depths.get(queue.value), workers=names))
         if not names:
