@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
+from shared.files import write_once
 from shared.settings import get_settings
 
 
@@ -27,19 +26,8 @@ class BlobStore:
         target = self.path(digest)
         if target.exists():
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write to a temp file and rename, so a reader never sees half a blob and a crash
-        # mid-write leaves no file under the final name.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # A reader never sees half a blob, and a crash mid-write leaves no file under the final name.
+        write_once(target, data)
         return digest
 
     def get(self, digest: str) -> bytes:

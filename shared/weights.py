@@ -83,6 +83,14 @@ def global_model(session: Session, scope: Scope, round_: int) -> GlobalRef | Non
     return ref
 
 
+def round_model(session: Session, submission: Submission) -> GlobalRef:
+    """The global model a submission's round starts from; LookupError if the round has none (nothing to vet against)."""
+    reference = global_model(session, scope_of(submission), submission.round)
+    if reference is None:
+        raise LookupError(f"no global model for round {submission.round} of {scope_of(submission)}")
+    return reference
+
+
 def register_global(
     session: Session, task: str, round_: int, weights: Weights, store: BlobStore | None = None,
     scope: Scope | None = None,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from shared.models import Evaluation, Hospital, Status
 from shared.modeltask.registry import get_task
 from shared.stage import advance, load_submission, reached
-from shared.weights import Weights, global_model, load_weights, scope_of
+from shared.weights import Weights, load_weights, round_model
 
 
 def score_weights(task_name: str, weights: Weights, centre: str | None = None) -> dict[str, float | None]:
@@ -51,9 +51,7 @@ def evaluate(session: Session, submission_id: str) -> None:
     """Write the submission's Evaluation row (once) and mark it evaluated."""
     submission = load_submission(session, submission_id)
     if not reached(submission, Status.EVALUATED):
-        reference = global_model(session, scope_of(submission), submission.round)
-        if reference is None:
-            raise LookupError(f"no global model for round {submission.round} of {scope_of(submission)}")
+        reference = round_model(session, submission)
         centre = _centre(session, submission.hospital_id)
         weights = load_weights(submission.file_sha256)
         row: dict[str, Any] = {

@@ -12,7 +12,7 @@ from services.fingerprinter.attributions import Explainer, fingerprint
 from shared.models import Fingerprint, Status, Submission
 from shared.modeltask.registry import get_task
 from shared.stage import advance, load_submission, reached
-from shared.weights import Weights, earlier_peers, global_model, load_weights, scope_of
+from shared.weights import Weights, earlier_peers, load_weights, round_model
 
 METHOD = "deeplift-rescale"  # equals shap.DeepExplainer (tested on the heart models and the digits CNN)
 
@@ -49,9 +49,7 @@ def fingerprint_submission(session: Session, submission_id: str) -> None:
     """Write the submission's Fingerprint row (once) and mark it fingerprinted."""
     submission = load_submission(session, submission_id)
     if not reached(submission, Status.FINGERPRINTED):
-        reference = global_model(session, scope_of(submission), submission.round)
-        if reference is None:
-            raise LookupError(f"no global model for round {submission.round} of {scope_of(submission)}")
+        reference = round_model(session, submission)
         signed, absolute = _cached_fingerprint(submission.task, submission.file_sha256)
         session.add(
             Fingerprint(

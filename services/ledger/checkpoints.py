@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from services.ledger.files import write_once
 from services.ledger.keys import LogConfig, log_config
 from services.ledger.merkle import consistency_proof, range_hash, verify_consistency
 from services.ledger.note import Checkpoint, NoteError, parse_checkpoint, sign_note, verify_note
 from services.ledger.store import lock_for_append, log_size, with_stored_nodes
+from shared.files import write_once
 from shared.models import LedgerCheckpoint, utcnow
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,9 @@ def checkpoint_path(folder: Path, size: int) -> Path:
 
 def write_checkpoint_file(folder: Path, size: int, note: str) -> bool:
     """Write a checkpoint file once; False if a different checkpoint of that size is already there."""
-    kept = write_once(checkpoint_path(folder, size), note.encode())
-    if kept != note.encode():
+    path = checkpoint_path(folder, size)
+    write_once(path, note.encode())
+    if path.read_bytes() != note.encode():
         log.error("checkpoint file for size %d already holds a different checkpoint: the log forked", size)
         return False
     return True

@@ -15,8 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from services.ledger.files import write_once
 from services.ledger.note import parse_signer_key, signer_key, verifier_key
+from shared.files import write_once
 from shared.settings import Settings, get_settings
 
 
@@ -49,7 +49,8 @@ def load_or_create_key_file(path: Path, name: str) -> str:
     # Processes starting together may each generate a key: the first file written wins and
     # every process then uses that one.
     fresh = signer_key(name, Ed25519PrivateKey.generate()) + "\n"
-    return write_once(path, fresh.encode(), mode=0o600).decode().strip()
+    write_once(path, fresh.encode(), mode=0o600)
+    return path.read_text().strip()  # another process's key, if it wrote first
 
 
 def config_from_settings(settings: Settings) -> LogConfig:

@@ -6,6 +6,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContai
 import { api, unwrap } from "../api/client";
 import { useDaily } from "../api/queries";
 import { Empty, QueryView } from "../components/States";
+import { VerdictBars } from "../components/VerdictBars";
 import { seconds } from "../lib/format";
 
 const PALETTE = ["#e03131", "#1c7ed6", "#f08c00", "#7048e8", "#2f9e44", "#0c8599", "#c2255c"];
@@ -37,18 +38,7 @@ export function AnalyticsView() {
           ) : (
             <div className="grid2">
               <div className="chart">
-                <ResponsiveContainer width="100%" height={240}>
-                  <BarChart data={points}>
-                    <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} />
-                    <YAxis allowDecimals={false} />
-                    <Tooltip />
-                    <Legend />
-                    <Bar isAnimationActive={false} dataKey="accepted" stackId="v" fill="#2f9e44" />
-                    <Bar isAnimationActive={false} dataKey="rejected" stackId="v" fill="#e03131" />
-                    <Bar isAnimationActive={false} dataKey="errors" stackId="v" fill="#f08c00" />
-                  </BarChart>
-                </ResponsiveContainer>
+                <VerdictBars days={points} height={240} />
                 <figcaption>Verdicts per day (UTC).</figcaption>
               </div>
               <div className="chart">

@@ -1,11 +1,11 @@
 // The Overview: headline numbers, the pipeline's health, the last two weeks, the latest updates.
 import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useDaily, useSubmissions, useSummary, useWorkers } from "../api/queries";
 import { readsAll, useSession } from "../auth/session";
 import { VerdictBadge, StatusBadge } from "../components/Badges";
 import { Empty, QueryView } from "../components/States";
+import { VerdictBars } from "../components/VerdictBars";
 import { percent, seconds, shortId, when } from "../lib/format";
 
 export function OverviewView() {
@@ -87,19 +87,7 @@ export function OverviewView() {
             <Empty>No submissions in the last 14 days.</Empty>
           ) : (
             <div className="chart">
-              <ResponsiveContainer width="100%" height={220}>
-                <BarChart data={days}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} />
-                  <YAxis allowDecimals={false} />
-                  <Tooltip />
-                  <Legend />
-                  <Bar isAnimationActive={false} dataKey="accepted" stackId="v" fill="#2f9e44" />
-                  <Bar isAnimationActive={false} dataKey="rejected" stackId="v" fill="#e03131" />
-                  <Bar isAnimationActive={false} dataKey="errors" stackId="v" fill="#f08c00" />
-                  <Bar isAnimationActive={false} dataKey="pending" stackId="v" fill="#adb5bd" />
-                </BarChart>
-              </ResponsiveContainer>
+              <VerdictBars days={days} height={220} pending />
             </div>
           )
         }

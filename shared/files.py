@@ -1,4 +1,4 @@
-"""Write-once files: the checkpoint folder (a stand-in for write-once storage) and the key file."""
+"""Write-once files: blobs, the ledger's checkpoint folder (a stand-in for write-once storage) and its key file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 
 
-def write_once(path: Path, data: bytes, mode: int = 0o644) -> bytes:
-    """Create `path` holding `data` unless it exists; return what the file holds afterwards."""
+def write_once(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Create `path` holding `data` unless it exists (then it is left as it is); durable before it appears."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
@@ -24,4 +24,3 @@ def write_once(path: Path, data: bytes, mode: int = 0o644) -> bytes:
             os.link(tmp, path)
     finally:
         os.unlink(tmp)
-    return path.read_bytes()
