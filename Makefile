@@ -19,7 +19,7 @@ install: $(STAMP)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/deptry .
-	$(BIN)/mypy shared services fl aura
+	$(BIN)/mypy shared services fl aura bench
 
 # Everything CI checks: lint, the Python suite on real PostgreSQL/Redis/Celery, the dashboard.
 test: install lint test-py test-frontend

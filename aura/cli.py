@@ -181,7 +181,7 @@ def bench_pipeline(
     repeats: Annotated[int, typer.Option(help="repeats of the three measurements (medians reported)")] = 3,
 ) -> None:
     """Vetted updates/s and submit-to-ledger latency on Redis + PostgreSQL, beside empty chains and in-process."""
-    from aura.bench_pipeline import run
+    from bench.pipeline import run
 
     run(updates=updates, out=out, pg_server=postgres, redis_server=redis, repeats=repeats)
 
@@ -197,7 +197,7 @@ def bench_chaos(
 
     It restarts this machine's Redis and PostgreSQL: run it when nothing else uses them.
     """
-    from aura.bench_chaos import run
+    from bench.chaos import run
 
     run(n=submissions, outage_s=outage, rate=rate, out=out)
 
@@ -209,7 +209,7 @@ def bench_fuzz(
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/fuzz.json",
 ) -> None:
     """schemathesis against every operation of a running AURA (embedded, then Redis + PostgreSQL); counts 5xx."""
-    from aura.bench_fuzz import run
+    from bench.fuzz import run
 
     run(requests=requests, out=out, stacks=tuple(stack) if stack else ("embedded", "redis-postgres"))
 
@@ -308,7 +308,7 @@ def bench_ledger(
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/ledger.json",
 ) -> None:
     """Ledger appends/s vs raw inserts, full verification vs SHA-256, proof times (needs an empty PostgreSQL db)."""
-    from aura.bench_ledger import run
+    from bench.ledger import run
 
     run(appends=appends, repeats=repeats, entries=entries, out=out)
 
@@ -320,7 +320,7 @@ def bench_fingerprint(
     out: Annotated[str, typer.Option(help="JSON results file")] = "bench/results/fingerprint.json",
 ) -> None:
     """AURA's attributions vs shap's DeepExplainer and Captum: speed and agreement per task."""
-    from aura.bench_fingerprint import DEFAULT_TASKS, run
+    from bench.fingerprint import DEFAULT_TASKS, run
 
     run(tuple(task) if task else DEFAULT_TASKS, repeats, out)
 
@@ -340,7 +340,7 @@ def bench_calibration(
     """Recipes other than FLamby's, each calibrated on its own shadow rounds, then attacked: TPR and FPR per recipe."""
     import json
 
-    from fl.bench.recipes import cells_for, run
+    from bench.grid.recipes import cells_for, run
 
     seeds = tuple(seed) if seed else ((42,) if quick else (42, 43, 44, 45, 46))
     splits = tuple(split) if split else ((1,) if quick else (1, 3))
@@ -372,7 +372,7 @@ def bench_detection(
     """AURA vs Flower's robust aggregators: detection, accuracy, backdoor success."""
     from dataclasses import replace
 
-    from aura.bench_detection import Options, quick_options, run_detection, task_options
+    from bench.detection import Options, quick_options, run_detection, task_options
 
     if task is not None:
         from shared.modeltask.registry import get_task

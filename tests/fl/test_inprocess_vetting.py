@@ -14,7 +14,7 @@ import uuid
 import numpy as np
 import pytest
 
-from fl.bench.scratch import scratch_aura
+from bench.grid.scratch import scratch_aura
 from fl.config import AttackSpec, FederationConfig
 from fl.federation import AuraLink, FederationResult
 from fl.inprocess_vetting import InProcessVetter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fl.bench.ablation import FAMILIES, ablation
+from bench.grid.ablation import FAMILIES, ablation
 from services.detector.scoring import RULES
 
 

@@ -1,6 +1,6 @@
 """`aura bench detection`: AURA against Flower's robust aggregators (issue 4), on any installed task.
 
-Runs the grid of fl/bench/grid.py (resumable: finished runs are kept in a JSONL file and skipped
+Runs the grid of bench/grid/grid.py (resumable: finished runs are kept in a JSONL file and skipped
 on the next start), then summarises every run found in that file into bench/results/detection.json
 (both heart models, the default) or detection-NAME.json (`--task NAME`), and writes the report
 beside it with its plots.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from fl.bench.grid import ATTACK_NAMES, DEFENCES, SEEDS, TASKS, grid
+from bench.grid.grid import ATTACK_NAMES, DEFENCES, SEEDS, TASKS, grid
 from fl.task import LOCAL_STEPS, ROUNDS
 
 
@@ -54,9 +54,9 @@ def task_options(task: str, *, quick: bool) -> Options:
 
 def run_detection(options: Options) -> dict[str, Any]:
     """Run what is missing, then summarise and report; returns the summary document."""
-    from fl.bench.report import write_report
-    from fl.bench.runner import run_grid
-    from fl.bench.summary import load_runs, summarise
+    from bench.grid.report import write_report
+    from bench.grid.runner import run_grid
+    from bench.grid.summary import load_runs, summarise
 
     started = time.monotonic()
     if options.run:

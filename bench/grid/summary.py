@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fl.bench.ablation import ablation
-from fl.bench.grid import DEFENCES, NO_ATTACK, Scenario
-from fl.bench.metrics import Counts, auroc, tpr_at_fpr
+from bench.grid.ablation import ablation
+from bench.grid.grid import DEFENCES, NO_ATTACK, Scenario
+from bench.grid.metrics import Counts, auroc, tpr_at_fpr
 
 ROBUST = ("krum", "multikrum", "bulyan", "fedmedian", "fedtrimmedavg", "clipping")
 # The document keeps accuracies to 5 decimals, and a runs file rebuilt from it mixes such records

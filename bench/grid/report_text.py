@@ -167,7 +167,7 @@ TRIED = """## What was tried, and what stands in the way
 - **What separates them: the golden rows of the hospital's own centre** (now the rule
   `own_rows_slope`). The golden set is 20% of each centre's training rows and the server knows each
   row's centre; a hospital registered with its centre is also scored on those rows. Measured first
-  offline (`python -m fl.bench.own_rows`, bench/results/quick/own-rows-heart-mlp.json): on its own
+  offline (`python -m bench.grid.own_rows`, bench/results/quick/own-rows-heart-mlp.json): on its own
   centre's rows every honest update of the quick run descends the loss (-0.69 to -0.14 per unit
   norm, all 1,500), and every label- or sign-flipped update climbs it (Switzerland +0.65 to +0.70,
   VA +0.21 to +0.32, Cleveland and Hungary +0.10 to +0.30); a replay that also rejected every
@@ -187,7 +187,7 @@ TRIED = """## What was tried, and what stands in the way
   drags down the median norm of the round's earlier updates). Moving the rule's numbers after
   seeing these would be tuning to the benchmark, so the honest margin was rechecked on other honest
   data instead: 40 more no-attack MLP federations, seeds 10-29, 3,600 honest updates
-  (`python -m fl.bench.own_rows --honest 10 19 ...`, bench/results/own-rows-honest-seeds10-19.json
+  (`python -m bench.grid.own_rows --honest 10 19 ...`, bench/results/own-rows-honest-seeds10-19.json
   and -seeds20-29.json): none climbs its own centre's rows (largest -0.043 per unit norm, among the
   8-hospital halves; -0.090 with 4 hospitals). Over 5,400 honest calibration updates no honest
   step has climbed, so the rule's numbers stand, and seed 46's `cleveland-2` is a split whose half

@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
 
-from fl.bench.grid import NO_ATTACK
+from bench.grid.grid import NO_ATTACK
 
 COLOURS = {"fedavg": "#7f7f7f", "aura": "#d62728", "krum": "#1f77b4", "multikrum": "#aec7e8", "bulyan": "#9467bd",
            "fedmedian": "#2ca02c", "fedtrimmedavg": "#98df8a", "clipping": "#ff7f0e"}

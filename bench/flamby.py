@@ -1,6 +1,6 @@
 """FedAvg on FLamby's Fed-Heart-Disease protocol beside FLamby's published numbers.
 
-`python -m fl.benchmarks.flamby [--seeds 42 43 44 45 46] [--runner inprocess] [--out FILE]`
+`python -m bench.flamby [--seeds 42 43 44 45 46] [--runner inprocess] [--out FILE]`
 runs plain FedAvg (no attack, no AURA) with heart-logreg, 15 rounds x 100 local steps, batch 4,
 SGD lr 1e-3, once per seed, and reports FLamby's two figures: the mean of the four centres' test
 accuracies and the accuracy on the pooled test set.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fl.bench.metrics import Counts, auroc, counts
+from bench.grid.metrics import Counts, auroc, counts
 from services.detector.scoring import SIGNAL_FAMILY
 
 # Which evidence each signal rests on, as the detector declares it: a family such as

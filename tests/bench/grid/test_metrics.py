@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.grid.metrics import Counts, auroc, counts, tpr_at_fpr
 from fl.attacks import attack_success_rate
-from fl.bench.metrics import Counts, auroc, counts, tpr_at_fpr
 from shared.modeltask.heart import FEATURES, TRIGGER, stamp_trigger
 from shared.modeltask.registry import get_task
 
@@ -86,7 +86,7 @@ def _clean(pooled: float, centre: float) -> dict[str, object]:
 
 
 def test_no_drop_goal_allows_the_five_decimals_records_keep_but_not_a_real_drop():
-    from fl.bench.summary import goals
+    from bench.grid.summary import goals
 
     def met(aura: tuple[float, float]) -> bool:
         summary = {"fedavg": _clean(0.70000, 0.60000), "aura": _clean(*aura)}

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fl.bench import plots
-from fl.bench.ablation import THRESHOLD
-from fl.bench.grid import NO_ATTACK
-from fl.bench.report_text import DESIGN, JSON_LAYOUT, SETUP, TRIED
+from bench.grid import plots
+from bench.grid.ablation import THRESHOLD
+from bench.grid.grid import NO_ATTACK
+from bench.grid.report_text import DESIGN, JSON_LAYOUT, SETUP, TRIED
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -157,7 +157,7 @@ def render(document: dict[str, Any], figures: dict[str, list[str]]) -> str:
     for task, t in document["tasks"].items():
         lines += [f"## {task}", "", "### Goals", "", *_goals(t), "### Accuracy by attack (%)", "", *_by_attack(t),
                   "### AURA's detection", "", *_detection(t), "### Ablation: what each family of evidence adds", "",
-                  "Replayed on the same updates (see fl/bench/ablation.py): the verdict rule over the remaining "
+                  "Replayed on the same updates (see bench/grid/ablation.py): the verdict rule over the remaining "
                   "signals only.", "", *_ablation(t), "### Figures", ""]
         lines += [f"![{name}]({name})" for name in figures.get(task, [])] + [""]
     lines += [DESIGN, "", TRIED, "", JSON_LAYOUT, ""]

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from aura.bench_ledger_load import bulk_load, replay_stored
+from bench.ledger_load import bulk_load, replay_stored
 from services.ledger.audit import verify
 from services.ledger.checkpoints import publish_checkpoint
 from services.ledger.keys import LogConfig

@@ -6,10 +6,10 @@ a flipped Switzerland (98% positive) looks like an honest hospital with the oppo
 On the rows of the hospital's *own* centre an honest local SGD step descends the loss (the rows
 are a sample of the data it trained on); a label- or sign-flipped step climbs it.
 
-`python -m fl.bench.own_rows --honest` measures the same on every honest update of the
+`python -m bench.grid.own_rows --honest` measures the same on every honest update of the
 calibration's 40 no-attack federations (seeds 0-9, 4 and 8 hospitals, both models) and writes
 bench/results/own-rows-calibration.json (`--honest FIRST LAST OUT [TASK ...]`: other seeds).
-`python -m fl.bench.own_rows TASK SEED OUT` runs the
+`python -m bench.grid.own_rows TASK SEED OUT` runs the
 quick grid's AURA federations of TASK (4 hospitals, every attack and attacker, and no attack)
 with the detector as it is, and for every vetted update computes the golden loss change per unit
 of update norm on its own centre's rows. It writes the honest and malicious ranges and the
@@ -33,9 +33,9 @@ import torch
 from numpy.typing import NDArray
 from sqlalchemy import select
 
-from fl.bench.grid import CENTRE_IDS, TASKS, RunSpec, grid, scenarios
-from fl.bench.metrics import counts
-from fl.bench.scratch import scratch_aura
+from bench.grid.grid import CENTRE_IDS, TASKS, RunSpec, grid, scenarios
+from bench.grid.metrics import counts
+from bench.grid.scratch import scratch_aura
 from fl.inprocess_vetting import InProcessVetter
 from fl.runners.inprocess import run_in_process
 from fl.task import hospital_id

@@ -1,6 +1,6 @@
 """The detector's honest calibration, reproduced: AURA vets no-attack federations, and every feature's range is kept.
 
-`python -m fl.bench.calibrate` runs Fed-Heart-Disease without attack for both models, 4 and 8
+`python -m bench.grid.calibrate` runs Fed-Heart-Disease without attack for both models, 4 and 8
 hospitals and seeds 0-9 (never the benchmark's 42-46), vetted by AURA in process, reads back every
 decision's features and writes their honest ranges to bench/results/calibration.json. The rules'
 `fine` ends (services/detector/scoring.py) and the honest update scale
@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fl.bench.grid import TASKS, RunSpec
-from fl.bench.scratch import scratch_aura
+from bench.grid.grid import TASKS, RunSpec
+from bench.grid.scratch import scratch_aura
 from fl.inprocess_vetting import InProcessVetter
 from fl.runners.inprocess import run_in_process
 from services.detector.scoring import derived

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fl.bench.grid import RunSpec
-from fl.bench.metrics import auroc, counts
+from bench.grid.grid import RunSpec
+from bench.grid.metrics import auroc, counts
 from fl.federation import FederationResult
 from fl.inprocess_vetting import InProcessVetter
 from fl.runners.inprocess import run_in_process
@@ -99,7 +99,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     config = spec.config()
     started = time.monotonic()
     if spec.defence == "aura":
-        from fl.bench.scratch import scratch_aura
+        from bench.grid.scratch import scratch_aura
 
         with scratch_aura():
             result = run_in_process(config, vetter=InProcessVetter(config.hospitals))

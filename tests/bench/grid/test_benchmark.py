@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fl.bench.grid import Scenario, grid
-from fl.bench.report import write_report
-from fl.bench.runner import done_keys, run_grid
-from fl.bench.summary import load_runs, summarise
+from bench.grid.grid import Scenario, grid
+from bench.grid.report import write_report
+from bench.grid.runner import done_keys, run_grid
+from bench.grid.summary import load_runs, summarise
 
 pytestmark = pytest.mark.slow  # runs benchmark grids
 

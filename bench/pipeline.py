@@ -167,7 +167,7 @@ def _phase(phase: str, updates: int) -> dict[str, float]:
             procs = [_spawn(gateway_cmd("127.0.0.1", port), env), _spawn(worker_cmd(concurrency=2, name="bench"), env)]
             _wait_http(f"http://127.0.0.1:{port}")
             return _vetted(updates, f"http://127.0.0.1:{port}")
-        procs = [_spawn([*worker_cmd(concurrency=2, name="bench-empty"), "-I", "aura.bench_tasks"], env)]
+        procs = [_spawn([*worker_cmd(concurrency=2, name="bench-empty"), "-I", "bench.tasks"], env)]
         time.sleep(3)  # let the worker connect before the clock starts
         return {"empty_chain_per_s": _empty_chains(updates)}
     finally:
@@ -188,7 +188,7 @@ def _measure(phase: str, updates: int, pg_server: str, broker: str) -> dict[str,
     env = {"AURA_DATABASE_URL": db, "AURA_BROKER_URL": broker, "AURA_DATA_DIR": data_dir,
            "AURA_STUCK_AFTER_S": "3600", "AURA_GATEWAY_PORT": "18765"}
     try:
-        figures = subprocess.run([sys.executable, "-m", "aura.bench_pipeline", phase, str(updates)],
+        figures = subprocess.run([sys.executable, "-m", "bench.pipeline", phase, str(updates)],
                                  env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
         return {k: float(v) for k, v in json.loads(figures.strip().splitlines()[-1]).items()}
     finally:

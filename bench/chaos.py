@@ -124,9 +124,9 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
     """Run the timetable, wait for every verdict, and write the result document."""
     import sqlalchemy as sa
 
-    from aura.bench_pipeline import _updates
     from aura.processes import gateway_cmd, sweeper_cmd, worker_cmd
     from aura.stack import Child, Stack, starter
+    from bench.pipeline import _updates
     from shared.db import create_database, get_engine
     from shared.models import Decision, Status, Submission
     from shared.settings import get_settings
@@ -138,7 +138,7 @@ def run(n: int = 1000, outage_s: float = 300.0, rate: float = 4.0, out: str = "b
            "AURA_HEARTBEAT_INTERVAL_S": "2", "AURA_AUTH_FAIL_LIMIT": "100000"}
     os.environ.update(env)
     get_settings.cache_clear()
-    from aura.bench_pipeline import _setup
+    from bench.pipeline import _setup
 
     plan = _setup(n)
     updates = _updates(n)

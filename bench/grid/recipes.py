@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fl.bench.grid import ATTACK_NAMES, NO_ATTACK
-from fl.bench.metrics import Counts
-from fl.bench.runner import _quiet, _worker_init, detection, vetted_updates
+from bench.grid.grid import ATTACK_NAMES, NO_ATTACK
+from bench.grid.metrics import Counts
+from bench.grid.runner import _quiet, _worker_init, detection, vetted_updates
 from fl.config import AttackSpec, FederationConfig
 from fl.task import hospitals
 
@@ -72,7 +72,7 @@ class Cell:
 
 def run_cell(cell: Cell) -> dict[str, Any]:
     """Shadow rounds, calibration, then every attack; the cell's record."""
-    from fl.bench.scratch import scratch_aura
+    from bench.grid.scratch import scratch_aura
     from fl.inprocess_vetting import InProcessVetter
     from fl.runners.inprocess import run_in_process
     from services.detector.calibrate import calibrate
