@@ -150,9 +150,13 @@ def _server(url: str) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
-def create_database(server_url: str, prefix: str = "aura_scratch", template: str | None = None) -> str:
-    """Create a fresh PostgreSQL database (or a copy of `template`) on `server_url`'s server; return its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+def create_database(server_url: str, prefix: str = "aura_scratch", template: str | None = None,
+                    name: str | None = None) -> str:
+    """Create a fresh PostgreSQL database (or a copy of `template`) on `server_url`'s server; return its URL.
+
+    It is called `name`, or `prefix` and a random suffix.
+    """
+    name = name or f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = _server(server_url)
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))

@@ -3,7 +3,8 @@
 Two lanes. `make test` runs everything: PostgreSQL and Redis come from testcontainers when a
 Docker engine answers, otherwise from the services already running on this machine
 (``AURA_TEST_POSTGRES_URL``, ``AURA_TEST_REDIS_URL``). The session gets a PostgreSQL database of
-its own (``aura_test_<random>``, dropped at the end) and claims Redis databases that nobody uses
+its own (``aura_test_<random>``: named at import, created by the session-scoped ``database``
+fixture on first use, which every integration test gets, dropped at the end) and claims Redis databases that nobody uses
 (empty, then marked with ``aura:test-session``: host, pid); it flushes only those it claimed, or
 one whose claiming session has died. The
 ``AURA_*`` environment is set before any AURA module is imported, so in-process code, the worker
@@ -127,8 +128,10 @@ def flush_claimed(url: str) -> None:
 
 
 ADMIN_PG_URL, REDIS_BASE_URL = _service_urls()
+# Named now (the settings read it when AURA modules load), created by the `database` fixture.
 DATABASE_URL = "postgresql+psycopg2://unit-lane@127.0.0.1:1/none" if UNIT_LANE else \
-    create_database(ADMIN_PG_URL, "aura_test")
+    sa.make_url(ADMIN_PG_URL).set(database=f"aura_test_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+_created: list[str] = []
 BROKER_URL = "redis://127.0.0.1:1/0" if UNIT_LANE else claim_redis(REDIS_BASE_URL)
 _spares: dict[int, str] = {}
 DATA_DIR = Path(tempfile.mkdtemp(prefix="aura-test-"))
@@ -162,7 +165,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from shared.db import get_engine
 
         get_engine().dispose()
-        drop_database(ADMIN_PG_URL, DATABASE_URL)
+        for url in _created:
+            drop_database(ADMIN_PG_URL, url)
     for url in (BROKER_URL, *_spares.values()):
         with contextlib.suppress(Exception):
             release_redis(url)
@@ -171,14 +175,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             container.stop()  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _services(request: pytest.FixtureRequest) -> None:
+    """An integration test gets the session database even when it talks to it without asking for it."""
+    if request.node.get_closest_marker("integration") is not None:
+        request.getfixturevalue("database")
+
+
 @pytest.fixture(scope="session")
 def database() -> str:
-    """The session's migrated PostgreSQL database (round 1 open for every task)."""
+    """The session's PostgreSQL database, created and migrated on first use (round 1 open for every task)."""
     from services.gateway.auth import ensure_key
     from shared.bootstrap import prepare
     from shared.db import session_scope
     from shared.models import Role
 
+    create_database(ADMIN_PG_URL, name=sa.make_url(DATABASE_URL).database)
+    _created.append(DATABASE_URL)
     prepare()
     with session_scope() as session:
         ensure_key(session, OPERATOR_KEY, Role.ADMIN)
