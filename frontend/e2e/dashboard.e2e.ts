@@ -213,6 +213,12 @@ describe("the operators' dashboard", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "12-evidence-narrow");
+    // The ledger: its verifier key and checkpoint hashes once widened the page past a phone's screen.
+    await page.getByRole("link", { name: "Ledger" }).click();
+    await page.getByText("Verifier key:").waitFor();
+    const ledgerOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(ledgerOverflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "12-ledger-narrow");
     await page.close();
   });
 
@@ -260,6 +266,31 @@ describe("the operators' dashboard", () => {
     }
     const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
     expect(violations).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("loads every view with no failed request (the icon included) and a title of its own", async () => {
+    const page = await signedIn(browser, adminKey(), "/");
+    const failed: string[] = [];
+    page.on("response", (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    page.on("requestfailed", (r) => failed.push(`failed ${r.url()}`));
+    await page.reload();
+    await page.getByRole("navigation", { name: "main" }).waitFor();
+    const titles = new Set<string>();
+    for (const view of ["/", "/submissions", `/submissions/${attackId}`, "/hospitals", "/ledger", "/runs", "/security"]) {
+      await page.evaluate((path) => {
+        window.history.pushState({}, "", path);
+        window.dispatchEvent(new PopStateEvent("popstate"));
+      }, view);
+      await page.waitForLoadState("networkidle");
+      titles.add(await page.title());
+    }
+    expect(failed).toEqual([]);
+    expect(titles.size).toBe(7);
+    expect(titles).toContain(`Submission ${attackId.slice(0, 8)} · AURA`);
+    expect((await fetch(`${baseUrl()}/favicon.svg`)).status).toBe(200);
     await page.close();
   }, 120_000);
 

@@ -1,7 +1,7 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { App } from "./App";
+import { App, titleFor } from "./App";
 import { ADMIN, fakeGateway, renderView } from "./test/render";
 
 const emptyStats = {
@@ -58,5 +58,15 @@ describe("sign-in and the nav bar", () => {
     await waitFor(() => expect(nav.textContent).toContain("Upload"));
     expect(nav.textContent).not.toContain("Analytics");
     expect(screen.getByRole("link", { name: "Hospitals" })).toHaveAttribute("href", "/hospitals/h1");
+  });
+});
+
+describe("the document title", () => {
+  it("names the view, the submission or the hospital, so tabs and history tell views apart", () => {
+    expect(titleFor("/")).toBe("Overview · AURA");
+    expect(titleFor("/ledger")).toBe("Ledger · AURA");
+    expect(titleFor("/submissions/3f2a9c1e-1111-4000-8000-000000000000")).toBe("Submission 3f2a9c1e · AURA");
+    expect(titleFor("/hospitals/va-long-beach")).toBe("Hospital va-long-beach · AURA");
+    expect(titleFor("/nowhere")).toBe("Not found · AURA");
   });
 });

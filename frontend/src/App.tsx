@@ -1,6 +1,6 @@
 // Routes and the nav bar; which views a key sees follows from its role.
-import { lazy, Suspense } from "react";
-import { NavLink, Navigate, Route, Routes } from "react-router";
+import { lazy, Suspense, useEffect } from "react";
+import { NavLink, Navigate, Route, Routes, useLocation } from "react-router";
 import { readsAll, useSession } from "./auth/session";
 import { Loading } from "./components/States";
 import { SignIn } from "./views/SignIn";
@@ -36,7 +36,24 @@ export const NAV: NavItem[] = [
   { to: "/upload", label: "Upload" },
 ];
 
+// The browser tab and history name the view: "Submission 3f2a9c1e · AURA", not the same title everywhere.
+export function titleFor(pathname: string): string {
+  const [, first = "", id] = pathname.split("/");
+  const view = NAV.find((item) => item.to === `/${first}`)?.label ?? (first === "" ? "Overview" : "Not found");
+  if (id && first === "submissions") return `Submission ${decodeURIComponent(id).slice(0, 8)} · AURA`;
+  if (id && first === "hospitals") return `Hospital ${decodeURIComponent(id)} · AURA`;
+  return `${view} · AURA`;
+}
+
+function useDocumentTitle() {
+  const { pathname } = useLocation();
+  useEffect(() => {
+    document.title = titleFor(pathname);
+  }, [pathname]);
+}
+
 export function App() {
+  useDocumentTitle();
   const { me, restoring, signOut } = useSession();
   if (restoring) return <Loading what="your session" />;
   if (!me) return <SignIn />;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { bytesToBase64, hexToBytes } from "./encoding";
 import kat from "./fixtures/ledger-kat.json";
+import { rootSentence } from "../views/ledger/VerifyPanel";
 import { checkConsistency, checkLog } from "./ledgerChecks";
 import { parseCheckpoint, parseNote } from "./note";
 
@@ -53,5 +54,18 @@ describe("ledger checks in the browser", () => {
     expect(await checkLog(entries, current)).toMatchObject({ badLeaf: null, matchesCheckpoint: true, withheld: 4 });
     const forged = entries.map((e) => (e.index === 0 ? { ...e, leaf_hash: kat.leaves[1]! } : e));
     expect(await checkLog(forged, current)).toMatchObject({ matchesCheckpoint: false });
+  });
+
+  it("says which leaves the root covers and which checkpoint it was compared with", async () => {
+    const entries = kat.entries.map((entry, index) => ({
+      index, entry, submission_id: `s${index}`, leaf_hash: kat.leaves[index]!, chain_hash: "", created_at: "",
+    }));
+    const seven = parseCheckpoint(`aura.example/ledger\n7\n${bytesToBase64(hexToBytes(roots["7"]!))}\n`);
+    const check = await checkLog(entries, seven);
+
+    expect(check).toMatchObject({ entries: 11, rootSize: 7, matchesCheckpoint: true });
+    expect(rootSentence(check)).toMatch(
+      /^the Merkle root of entries 0-6 \([0-9a-f]{16}…?\) equals the root of the signed checkpoint of size 7; the 4 newer entries are under no checkpoint yet\.$/);
+    expect(rootSentence(await checkLog(entries, null))).toMatch(/entries 0-10 .*no signed checkpoint covers them/);
   });
 });

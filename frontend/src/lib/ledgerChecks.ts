@@ -21,7 +21,8 @@ export interface LogCheck {
   entries: number;
   withheld: number; // other hospitals' entries, served as their leaf hashes only (a hospital key)
   badLeaf: number | null; // first entry whose bytes do not hash to its stored leaf hash
-  root: string; // hex MTH of the first `checkpointSize` leaves (or of all)
+  root: string; // hex MTH of the first `rootSize` leaves
+  rootSize: number; // the checkpoint's tree size when one covers the entries read, else all of them
   matchesCheckpoint: boolean | null;
 }
 
@@ -51,6 +52,7 @@ export async function checkLog(entries: Schemas["LedgerEntryOut"][], checkpoint:
     withheld,
     badLeaf,
     root: bytesToHex(root),
+    rootSize: size,
     matchesCheckpoint: checkpoint && checkpoint.size <= leaves.length ? bytesToHex(root) === bytesToHex(checkpoint.root) : null,
   };
 }

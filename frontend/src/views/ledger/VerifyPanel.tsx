@@ -3,7 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
 import { ErrorBox } from "../../components/States";
 import { shortHash } from "../../lib/format";
-import { allEntries, checkLog } from "../../lib/ledgerChecks";
+import { allEntries, checkLog, type LogCheck } from "../../lib/ledgerChecks";
 import type { Checkpoint } from "../../lib/note";
 
 export function VerifyPanel({ checkpoint }: { checkpoint: Checkpoint | null }) {
@@ -39,12 +39,19 @@ export function VerifyPanel({ checkpoint }: { checkpoint: Checkpoint | null }) {
             ? `✔ ${browser.data.entries - browser.data.withheld} entries hash to their leaves` +
               (browser.data.withheld ? ` (${browser.data.withheld} other hospitals' entries taken as the leaf hashes served)` : "")
             : `✘ entry ${browser.data.badLeaf} does not hash to its leaf`}
-          {"; "}root {shortHash(browser.data.root, 16)}
-          {browser.data.matchesCheckpoint === true && " equals the signed checkpoint's root."}
-          {browser.data.matchesCheckpoint === false && " does NOT equal the signed checkpoint's root."}
-          {browser.data.matchesCheckpoint === null && " (no checkpoint to compare with)."}
+          {"; "}
+          {rootSentence(browser.data)}
         </p>
       )}
     </div>
   );
+}
+
+// Exactly what was compared with what: the root of how many leaves, against which checkpoint.
+export function rootSentence(check: LogCheck): string {
+  const root = `the Merkle root of entries 0-${check.rootSize - 1} (${shortHash(check.root, 16)})`;
+  if (check.matchesCheckpoint === null) return `${root}; no signed checkpoint covers them to compare with.`;
+  const newer = check.entries - check.rootSize;
+  return `${root} ${check.matchesCheckpoint ? "equals" : "does NOT equal"} the root of the signed checkpoint of size ` +
+    `${check.rootSize}` + (newer > 0 ? `; the ${newer} newer entries are under no checkpoint yet.` : ".");
 }
