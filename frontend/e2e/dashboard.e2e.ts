@@ -98,7 +98,7 @@ describe("the operators' dashboard", () => {
     await page.getByText(/Ed25519 signature by .+ verified in this browser/).waitFor();
     await page.getByRole("button", { name: "Recompute in this browser" }).click();
     await page.getByText(/entries hash to their leaves/).waitFor({ timeout: 30_000 });
-    await page.getByText(/equals the signed checkpoint's root/).waitFor();
+    await page.getByText(/equals the root of the signed checkpoint of size \d+/).waitFor();
     await page.getByLabel("Find by index, submission id or hash").fill("1");
     await page.getByRole("button", { name: "Find" }).click();
     await page.locator("table.entries").first().locator("tbody tr td").first().getByText("1", { exact: true }).waitFor();
@@ -270,26 +270,29 @@ describe("the operators' dashboard", () => {
   }, 120_000);
 
   it("loads every view with no failed request (the icon included) and a title of its own", async () => {
-    const page = await signedIn(browser, adminKey(), "/");
-    const failed: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const failed: string[] = []; // every answer >= 400, from the first request of the page on
     page.on("response", (r) => {
       if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
     });
-    page.on("requestfailed", (r) => failed.push(`failed ${r.url()}`));
-    await page.reload();
+    await page.goto(baseUrl());
+    await page.getByLabel("API key").fill(adminKey());
+    await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("navigation", { name: "main" }).waitFor();
-    const titles = new Set<string>();
-    for (const view of ["/", "/submissions", `/submissions/${attackId}`, "/hospitals", "/ledger", "/runs", "/security"]) {
+    const expected: [string, string][] = [
+      ["/", "Overview · AURA"], ["/submissions", "Submissions · AURA"],
+      [`/submissions/${attackId}`, `Submission ${attackId.slice(0, 8)} · AURA`], ["/hospitals", "Hospitals · AURA"],
+      [`/hospitals/${attackerId}`, `Hospital ${attackerId} · AURA`], ["/ledger", "Ledger · AURA"],
+      ["/runs", "Runs · AURA"], ["/security", "Security · AURA"]];
+    for (const [view, title] of expected) {
       await page.evaluate((path) => {
         window.history.pushState({}, "", path);
         window.dispatchEvent(new PopStateEvent("popstate"));
       }, view);
+      await page.waitForFunction((t) => document.title === t, title, { timeout: 10_000 });
       await page.waitForLoadState("networkidle");
-      titles.add(await page.title());
     }
     expect(failed).toEqual([]);
-    expect(titles.size).toBe(7);
-    expect(titles).toContain(`Submission ${attackId.slice(0, 8)} · AURA`);
     expect((await fetch(`${baseUrl()}/favicon.svg`)).status).toBe(200);
     await page.close();
   }, 120_000);
