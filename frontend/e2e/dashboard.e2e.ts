@@ -118,6 +118,11 @@ describe("the operators' dashboard", () => {
     await page.locator("tbody tr").first().waitFor();
     await page.getByLabel("Verdict").selectOption("rejected");
     await page.waitForURL(/verdict=rejected/);
+    // The table keeps the previous page on screen until the filtered one arrives: wait for that one.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("tbody tr")];
+      return rows.length > 0 && rows.every((r) => r.getAttribute("data-verdict") === "rejected");
+    }, undefined, { timeout: 15_000 });
     await page.locator(`tbody tr:has(a[href="/submissions/${attackId}"])`).waitFor();
     const verdicts = await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-verdict")));
     expect(new Set(verdicts)).toEqual(new Set(["rejected"]));
