@@ -67,7 +67,7 @@ def fuzz_stack(name: str, env: dict[str, str], requests: int, work: Path) -> dic
                             "-H", f"X-API-Key: {key}", "--checks", "not_a_server_error", "-n", str(examples),
                             "-w", "2", "--request-timeout", "60", "--report", "har", "--report-dir", str(report),
                             "--seed", str(rounds)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           check=False)
+                           cwd=work, check=False)  # schemathesis keeps a cache in its working directory
             answered = _har_entries(report)
             entries += answered
             # Next round: more examples per operation (new inputs, not repeats), sized to what is left.

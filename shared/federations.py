@@ -107,7 +107,16 @@ def calibration_rounds(session: Session, scope: Scope) -> int:
     return _calibration_rounds[key]
 
 
-def resolve(session: Session, *, task: str | None, federation: str | None, run: int | None) -> tuple[str, Scope]:
+@dataclass(frozen=True)
+class Resolved:
+    """What an upload's federation, task and run name, and whether that federation requires signatures."""
+
+    task: str
+    scope: Scope
+    require_signatures: bool
+
+
+def resolve(session: Session, *, task: str | None, federation: str | None, run: int | None) -> Resolved:
     """The task and scope an upload names: a federation (its newest run unless one is given), or a task's default.
 
     FederationError when the federation is unknown, trains another task, or has no such run.
@@ -116,24 +125,25 @@ def resolve(session: Session, *, task: str | None, federation: str | None, run: 
         if task is None:
             raise FederationError("missing_scope", "name a federation (or a task, for its default federation)")
         federation = task
-    # One round trip on every upload: the federation's task and its newest run together.
-    row = session.execute(select(Federation.task, func.max(FederationRun.run))
+    # One round trip on every upload: the federation's task, signature rule and newest run together.
+    row = session.execute(select(Federation.task, Federation.require_signatures, func.max(FederationRun.run))
                           .join(FederationRun, FederationRun.federation_id == Federation.id)
-                          .where(Federation.id == federation).group_by(Federation.task)).first()
-    found: tuple[str, int] | None = (str(row[0]), int(row[1])) if row is not None else None
+                          .where(Federation.id == federation)
+                          .group_by(Federation.task, Federation.require_signatures)).first()
+    found: tuple[str, bool, int] | None = (str(row[0]), bool(row[1]), int(row[2])) if row is not None else None
     if found is None and task is not None and federation == task:  # a task's default federation, first used
         ensure_federation(session, federation, task)
-        found = (task, 1)
+        found = (task, False, 1)
     if found is None:
         raise FederationError("unknown_federation", f"no federation {federation!r}")
-    trains, newest = found
+    trains, required, newest = found
     if task is not None and task != trains:
         raise FederationError("task_mismatch", f"federation {federation!r} trains {trains}, not {task}")
     if run is None:
         run = newest
     elif not 1 <= run <= newest:
         raise FederationError("unknown_run", f"federation {federation!r} has runs 1-{newest}, not {run}")
-    return trains, Scope(federation, run)
+    return Resolved(trains, Scope(federation, run), required)
 
 
 def rounds_of(session: Session, scope: Scope) -> list[int]:

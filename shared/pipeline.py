@@ -20,6 +20,8 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
+from shared.models import Status
+
 StageFn = Callable[[Session, str], None]
 
 
@@ -41,7 +43,7 @@ class Stage:
     function: str  # "module:attribute" of a (session, submission_id) -> None function
     reads: str
     writes: str
-    result: str  # the submission status its result moves a submission to
+    result: Status  # the submission status its result moves a submission to
     # False lets PostgreSQL acknowledge the commit before its WAL reaches disk (shared.db.get_engine):
     # only for rows that can be recomputed; the ledger's entries may already be under a signed checkpoint.
     durable: bool
@@ -64,19 +66,19 @@ PIPELINE: tuple[Stage, ...] = (
     # Scoring ~100 golden rows takes milliseconds; 60 s only trips on a hung database.
     Stage(Queue.EVALUATE, "aura.evaluate", "services.evaluator.service:evaluate",
           reads="the update, the round's global model, the golden set", writes="evaluations",
-          result="evaluated", durable=False, soft_time_limit=60, time_limit=90),
+          result=Status.EVALUATED, durable=False, soft_time_limit=60, time_limit=90),
     # Attributions of the largest tasks take seconds on a CPU; twice the evaluator's room.
     Stage(Queue.FINGERPRINT, "aura.fingerprint", "services.fingerprinter.service:fingerprint_submission",
           reads="the update, the global model, the task's probe set", writes="fingerprints",
-          result="fingerprinted", durable=False, soft_time_limit=120, time_limit=150),
+          result=Status.FINGERPRINTED, durable=False, soft_time_limit=120, time_limit=150),
     Stage(Queue.DETECT, "aura.detect", "services.detector.service:detect",
           reads="evaluation, fingerprint, the round's peers, the federation's history and calibration",
           writes="decisions (verdict, score, reasons, evidence digest)",
-          result="decided", durable=False, soft_time_limit=60, time_limit=90),
+          result=Status.DECIDED, durable=False, soft_time_limit=60, time_limit=90),
     # An append waits for the advisory lock behind other writers; 60 s means the log is stuck.
     Stage(Queue.LEDGER, "aura.ledger", "services.ledger.tasks:record_verdict",
           reads="the submission and its decision", writes="ledger_entries, ledger_nodes (and checkpoints)",
-          result="recorded", durable=True, soft_time_limit=60, time_limit=90),
+          result=Status.RECORDED, durable=True, soft_time_limit=60, time_limit=90),
 )
 
 

@@ -141,6 +141,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def b64url_decode(text: str) -> bytes:
+    """Bytes from unpadded base64url, as `sig=` and the ledger's records carry them (binascii.Error if not)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def sign(key: Ed25519PrivateKey, signed: Signed) -> str:
     """The `Aura-Signature` header value for `signed`."""
     return (f"key={key_id(key.public_key())}; created={signed.signed_at}; nonce={signed.nonce}; "
@@ -167,7 +172,7 @@ def parse_header(value: str) -> SignatureHeader:
     if not NONCE.match(fields["nonce"]):
         raise SignatureFormatError("nonce must be 16-64 characters of A-Z, a-z, 0-9, _ and -")
     try:
-        signature = base64.urlsafe_b64decode(fields["sig"] + "=" * (-len(fields["sig"]) % 4))
+        signature = b64url_decode(fields["sig"])
     except (binascii.Error, ValueError) as exc:
         raise SignatureFormatError("sig must be base64url") from exc
     if len(signature) != 64:
@@ -193,8 +198,8 @@ def record(header: SignatureHeader, signed: Signed) -> dict[str, Any]:
 def stored(text: str | None) -> dict[str, Any] | None:
     """A submission's stored signature column as a record: None when unsigned.
 
-    Rows from before signatures were checked may hold any string a client sent: it reads as
-    {"claimed": ..., "verified": false}, never as a signature.
+    Migration 0017 wrapped the strings clients sent before signatures were checked as
+    {"claimed": ..., "verified": false}; a bare string found anyway reads the same way.
     """
     if text is None:
         return None

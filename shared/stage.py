@@ -20,7 +20,7 @@ import shared.heartbeat  # noqa: F401  (every worker imports this module: its he
 from shared.celery_app import app
 from shared.db import session_scope
 from shared.models import Status, Submission, utcnow
-from shared.pipeline import Queue, Stage, before, stage
+from shared.pipeline import PIPELINE, Queue, Stage, before, stage
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def _limit_torch_threads(**_: object) -> None:
 
     torch.set_num_threads(get_settings().worker_torch_threads)
 
-ORDER = [Status.QUEUED, Status.EVALUATED, Status.FINGERPRINTED, Status.DECIDED, Status.RECORDED]
+# A submission's statuses in order: queued, then each stage's result (shared/pipeline.py).
+ORDER = [Status.QUEUED, *(s.result for s in PIPELINE)]
 
 
 def load_submission(session: Session, submission_id: str) -> Submission:
@@ -82,7 +83,7 @@ def _catch_up(session: Session, submission_id: str, queue: Queue) -> None:
     """
     submission = load_submission(session, submission_id)
     for earlier in before(queue):
-        if not reached(submission, Status(earlier.result)):
+        if not reached(submission, earlier.result):
             log.warning("submission %s reached %s without its %s result (lost commit): running %s again",
                         submission_id, queue.value, earlier.queue.value, earlier.queue.value)
             earlier.load()(session, submission_id)

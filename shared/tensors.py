@@ -331,13 +331,14 @@ def dump_arrays(arrays: Mapping[str, NDArray[Any]], metadata: dict[str, str] | N
     """Serialise arrays to safetensors bytes with the safetensors library (its reference layout)."""
     import safetensors.numpy
 
+    little: dict[str, NDArray[Any]] = {}
     for name, value in arrays.items():
+        arr = np.asarray(value)
         if name == METADATA_KEY:
             raise ValueError(f"{METADATA_KEY} is reserved and cannot name a tensor")
-        if np.asarray(value).dtype.newbyteorder("=") not in _WRITE_DTYPES:  # the library would write others too
-            raise ValueError(f"tensor {name!r}: numpy dtype {np.asarray(value).dtype} has no safetensors equivalent")
-    little = {name: np.asarray(value, dtype=np.asarray(value).dtype.newbyteorder("<"))
-              for name, value in arrays.items()}
+        if arr.dtype.newbyteorder("=") not in _WRITE_DTYPES:  # the library would write others too
+            raise ValueError(f"tensor {name!r}: numpy dtype {arr.dtype} has no safetensors equivalent")
+        little[name] = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
     return bytes(safetensors.numpy.save(little, metadata=metadata))
 
 

@@ -84,8 +84,8 @@ def _stale(claim: bytes) -> bool:
         os.kill(int(fields[1]), 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
-        return False
+    except PermissionError:  # alive, another user's
+        pass
     return False
 
 
@@ -129,10 +129,10 @@ def flush_claimed(url: str) -> None:
 
 ADMIN_PG_URL, REDIS_BASE_URL = _service_urls()
 # Named now (the settings read it when AURA modules load), created by the `database` fixture.
-DATABASE_URL = "postgresql+psycopg2://unit-lane@127.0.0.1:1/none" if UNIT_LANE else \
+DATABASE_URL = ADMIN_PG_URL if UNIT_LANE else \
     sa.make_url(ADMIN_PG_URL).set(database=f"aura_test_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
 _created: list[str] = []
-BROKER_URL = "redis://127.0.0.1:1/0" if UNIT_LANE else claim_redis(REDIS_BASE_URL)
+BROKER_URL = REDIS_BASE_URL if UNIT_LANE else claim_redis(REDIS_BASE_URL)
 _spares: dict[int, str] = {}
 DATA_DIR = Path(tempfile.mkdtemp(prefix="aura-test-"))
 OPERATOR_KEY = "aura_test_admin_" + uuid.uuid4().hex

@@ -20,7 +20,7 @@ from services.intake.validation import UploadRejected, ValidatedUpdate, validate
 from shared.blobstore import BlobStore
 from shared.celery_app import vetting_chain
 from shared.db import read_scope, session_scope
-from shared.federations import FederationError, Scope, resolve, rounds_of
+from shared.federations import FederationError, Resolved, Scope, resolve, rounds_of
 from shared.models import Federation, Submission, utcnow
 from shared.modeltask.registry import tasks
 from shared.modeltask.task import Task
@@ -139,11 +139,12 @@ def record(upload: Upload) -> tuple[Submission, bool]:
         update = validate_update(data, task.schema, max_header_bytes=settings.max_header_bytes, max_upload_bytes=cap)
         with session_scope() as session:
             try:
-                _, scope = resolve(session, task=task_name, federation=upload.federation, run=upload.run)
+                resolved = resolve(session, task=task_name, federation=upload.federation, run=upload.run)
             except FederationError as exc:
                 raise UploadRejected(exc.code, exc.message) from exc
+            scope = resolved.scope
             _check_round(session, scope, upload.round)
-            signature = _check_signature(session, upload, scope, update.file_sha256, settings)
+            signature = _check_signature(session, upload, resolved, update.file_sha256, settings)
             return _insert(session, upload, task_name, scope, update, data, signature), True
     except UploadRejected as exc:
         record_refusal(upload.hospital_id, exc.code, exc.message)
@@ -154,14 +155,15 @@ def record(upload: Upload) -> tuple[Submission, bool]:
         return _already_submitted(upload, scope, update.tensor_sha256, exc)
 
 
-def _check_signature(session: Session, upload: Upload, scope: Scope, sha256: str, settings: Settings) -> str | None:
+def _check_signature(session: Session, upload: Upload, resolved: Resolved, sha256: str, settings: Settings) \
+        -> str | None:
     header = upload.signature
     signed = None if header is None else Signed(
         hospital=upload.hospital_id, federation=upload.federation, task=upload.task, run=upload.run,
         round=upload.round, sha256=sha256, signed_at=header.signed_at, nonce=header.nonce)
-    federation = session.get(Federation, scope.federation)
-    return signatures.check(session, header, signed, required=bool(federation and federation.require_signatures),
-                            federation=scope.federation, max_skew_s=settings.signature_max_skew_s, now=utcnow())
+    return signatures.check(session, header, signed, required=resolved.require_signatures,
+                            federation=resolved.scope.federation, max_skew_s=settings.signature_max_skew_s,
+                            now=utcnow())
 
 
 def _insert(session: Session, upload: Upload, task: str, scope: Scope, update: ValidatedUpdate,

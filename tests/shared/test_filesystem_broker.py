@@ -23,7 +23,9 @@ def test_filesystem_urls_resolve_to_the_atomic_transport():
 @pytest.mark.slow
 def test_a_consumer_racing_a_producer_never_reads_a_message_half_written(tmp_path: Path):
     # kombu's own transport lost 42 of 3,000 here: the consumer took files still empty.
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "polling_interval": 0.001}
+    # The control folder too: kombu's default is the working directory.
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path),
+               "control_folder": str(tmp_path / "control"), "polling_interval": 0.001}
     queue = Queue("q", Exchange("q"), routing_key="q")
     received: list[int] = []
     failures: list[str] = []

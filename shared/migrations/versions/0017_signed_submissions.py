@@ -1,10 +1,10 @@
 """signed submissions: hospitals' Ed25519 public keys, used nonces, and a federation setting that requires signatures
 
 `submissions.signature` now holds the verified signature record as canonical JSON (written only
-after the signature checked out); before, any string a client sent was kept unverified. Rows not
-yet in the ledger carry such a string over as {"claimed": ..., "verified": false}, so the ledger
-never presents an unchecked claim as a signature. Rows already in the ledger keep what their
-entry covers.
+after the signature checked out); before, any string a client sent was kept unverified. Every
+such string is carried over as {"claimed": ..., "verified": false}, so no old claim (not even one
+shaped like a record) ever reads as a verified signature. Ledger entries are stored as written:
+those already in the log keep the bytes they have.
 
 Revision ID: 0017
 Revises: 0016
@@ -50,7 +50,7 @@ def upgrade() -> None:
     claimed = ("json_build_object('claimed', signature, 'verified', false)::text"
                if op.get_bind().dialect.name == "postgresql"
                else "json_object('claimed', signature, 'verified', json('false'))")
-    op.execute(f"UPDATE submissions SET signature = {claimed} WHERE signature IS NOT NULL AND status <> 'recorded'")
+    op.execute(f"UPDATE submissions SET signature = {claimed} WHERE signature IS NOT NULL")
 
 
 def downgrade() -> None:

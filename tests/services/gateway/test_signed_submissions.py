@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import time
@@ -17,7 +16,17 @@ from fl.sdk import AuraClient, AuraError
 from shared.db import session_scope
 from shared.models import LedgerEntry, Submission
 from shared.modeltask.registry import get_task
-from shared.signing import HEADER, Signed, key_id, new_nonce, parse_public_key, public_text, sign, verifies
+from shared.signing import (
+    HEADER,
+    Signed,
+    b64url_decode,
+    key_id,
+    new_nonce,
+    parse_public_key,
+    public_text,
+    sign,
+    verifies,
+)
 from shared.tensors import dump_arrays
 from tests.conftest import HospitalKey
 from tests.support import perturbed_update, submit, wait_recorded
@@ -77,8 +86,7 @@ def test_a_signed_update_is_accepted_and_its_ledger_entry_carries_a_signature_an
     assert signed.sha256 == entry["file_sha256"] and signed.hospital == entry["hospital"] == hospital.id
     registered = httpx.get(f"{gateway}/api/v1/hospitals/{hospital.id}/signing-keys", headers=hospital.headers).json()
     public = parse_public_key(registered[0]["public_key"])
-    sig = entry["signature"]["sig"]
-    assert verifies(public, base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)), signed)
+    assert verifies(public, b64url_decode(entry["signature"]["sig"]), signed)
 
 
 def test_a_federation_that_requires_signatures_refuses_what_is_unsigned_stale_replayed_or_wrong(
